@@ -1,0 +1,85 @@
+"""The `wms` command: run the app, migrate, create users and tokens, seed, check the ledger, work jobs."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from app import create_app, db
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def main():
+    """Starshipit WMS."""
+
+
+@main.command("init-db")
+def init_db():
+    """Create or upgrade the schema by running the migrations."""
+    from app.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is up to date")
+
+
+@main.command("create-user")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["picker", "manager", "admin"]), default="picker", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(name, role, password):
+    """Add a person who signs in."""
+    from app.accounts import create_user as create
+    from app.errors import WmsError
+
+    try:
+        user = db.atomic(create, username=name, password=password, role=role)
+    except WmsError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"created {user.role} {user.username}")
+
+
+@main.command("create-token")
+@click.argument("name")
+def create_token(name):
+    """Make an API token; prints only the token."""
+    from app.accounts import create_token as create
+
+    click.echo(db.atomic(create, name))
+
+
+@main.command("seed-demo")
+@click.option("--products", default=300, show_default=True)
+@click.option("--seed", default=7, show_default=True)
+def seed_demo(products, seed):
+    """Fill an empty database with a believable warehouse and demo sign-ins."""
+    from app.demo import seed
+
+    for line in seed(product_count=products, random_seed=seed):
+        click.echo(line)
+
+
+@main.command("check-ledger")
+def check_ledger():
+    """Recompute every balance from the movements; exit 1 naming each difference."""
+    from app import ledger
+
+    with db.reading() as session:
+        drifts = ledger.check(session)
+    for drift in drifts:
+        click.echo(f"DRIFT {drift}", err=True)
+    if drifts:
+        click.echo(f"{len(drifts)} balance(s) differ from the ledger", err=True)
+        sys.exit(1)
+    click.echo("ledger is consistent: every balance equals its movements")
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--with-scheduler/--no-scheduler", default=True, show_default=True)
+def worker(burst, with_scheduler):
+    """Run an RQ worker that works jobs in this process (no fork per job)."""
+    from app.worker import run_worker
+
+    run_worker(current_app, burst=burst, with_scheduler=with_scheduler)

@@ -1,0 +1,289 @@
+"""Stock on the floor: adjustments, transfers, receipts, and the figures people look up.
+
+Every change here goes through app.ledger; these functions find the product
+and locations, choose the virtual side and the movement type, and check the
+request. Each takes the session of the caller's transaction (app.db.atomic).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app import ledger
+from app.catalog import find_product, get_product
+from app.errors import ValidationFailed
+from app.models import (
+    Location,
+    LocationType,
+    Movement,
+    MovementType,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    StockLevel,
+    Warehouse,
+)
+from app.timeutil import isoformat
+from app.warehouses import find_location, get_warehouse, virtual_location
+
+ADJUSTMENT_REASONS = ("found", "damaged", "lost", "correction", "count", "expired", "returned")
+
+
+def _whole(quantity, *, signed: bool = False) -> int:
+    if isinstance(quantity, bool):
+        raise ValidationFailed("quantity must be a whole number", field="quantity")
+    try:
+        number = int(str(quantity).strip())
+    except (TypeError, ValueError):
+        raise ValidationFailed("quantity must be a whole number", field="quantity") from None
+    if number == 0 or (number < 0 and not signed):
+        raise ValidationFailed("quantity must be above zero" if not signed else "quantity cannot be zero", field="quantity")
+    return number
+
+
+@dataclass
+class Posted:
+    movement: Movement
+    on_hand: int  # on hand at the location the request named, afterwards
+
+
+def _on_hand(session: Session, product_id: int, location_id: int) -> int:
+    return session.exec(
+        select(StockLevel.on_hand).where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
+    ).first() or 0
+
+
+def adjust_stock(
+    session: Session,
+    *,
+    sku: str,
+    location: str,
+    quantity,
+    reason: str,
+    warehouse: str | None = None,
+    user_id: int | None = None,
+    reference: str | None = None,
+) -> Posted:
+    """Add (quantity > 0) or remove (quantity < 0) stock at a location, with a reason code."""
+    if reason not in ADJUSTMENT_REASONS:
+        raise ValidationFailed(f"reason must be one of {', '.join(ADJUSTMENT_REASONS)}", field="reason")
+    quantity = _whole(quantity, signed=True)
+    site = get_warehouse(session, warehouse)
+    product = get_product(session, sku)
+    place = find_location(session, site.id, location)
+    kind = LocationType.COUNT if reason == "count" else LocationType.ADJUSTMENT
+    other = virtual_location(session, site.id, kind)
+    source, target = (other, place) if quantity > 0 else (place, other)
+    movement = ledger.post(
+        session,
+        type=MovementType.COUNT if reason == "count" else MovementType.ADJUSTMENT,
+        product_id=product.id,
+        quantity=abs(quantity),
+        from_location=source,
+        to_location=target,
+        reason=reason,
+        reference=reference,
+        user_id=user_id,
+    )
+    return Posted(movement, _on_hand(session, product.id, place.id))
+
+
+def transfer_stock(
+    session: Session,
+    *,
+    sku: str,
+    from_location: str,
+    to_location: str,
+    quantity,
+    warehouse: str | None = None,
+    user_id: int | None = None,
+    type: str = MovementType.TRANSFER,
+) -> Posted:
+    """Move free stock between two physical locations (sku may be a scanned barcode)."""
+    quantity = _whole(quantity)
+    site = get_warehouse(session, warehouse)
+    product = find_product(session, sku)
+    source = find_location(session, site.id, from_location)
+    target = find_location(session, site.id, to_location)
+    if source.id == target.id:
+        raise ValidationFailed("from and to are the same location", field="to_location")
+    movement = ledger.post(
+        session, type=type, product_id=product.id, quantity=quantity, from_location=source, to_location=target, user_id=user_id
+    )
+    return Posted(movement, _on_hand(session, product.id, target.id))
+
+
+def receive_stock(
+    session: Session,
+    *,
+    sku: str,
+    location: str,
+    quantity,
+    po_number: str | None = None,
+    warehouse: str | None = None,
+    user_id: int | None = None,
+) -> Posted:
+    """Stock arriving from a supplier, against a purchase order line when po_number is given."""
+    quantity = _whole(quantity)
+    product = find_product(session, sku)
+    if po_number:
+        order = session.exec(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number)).first()
+        if order is None:
+            raise ValidationFailed(f"no purchase order {po_number}", field="po_number")
+        site = session.get(Warehouse, order.warehouse_id)
+        line = session.exec(
+            select(PurchaseOrderLine).where(
+                PurchaseOrderLine.purchase_order_id == order.id, PurchaseOrderLine.product_id == product.id
+            )
+        ).first()
+        if line is None:
+            raise ValidationFailed(f"{product.sku} is not on purchase order {po_number}", field="sku")
+        line.quantity_received += quantity
+    else:
+        site = get_warehouse(session, warehouse)
+    place = find_location(session, site.id, location)
+    movement = ledger.post(
+        session,
+        type=MovementType.RECEIPT,
+        product_id=product.id,
+        quantity=quantity,
+        from_location=virtual_location(session, site.id, LocationType.SUPPLIER),
+        to_location=place,
+        reference=po_number,
+        user_id=user_id,
+    )
+    return Posted(movement, _on_hand(session, product.id, place.id))
+
+
+def incoming_by_product(session: Session, product_ids: list[int] | None = None) -> dict[int, int]:
+    """Quantity still expected on open purchase orders, per product."""
+    statement = (
+        select(
+            PurchaseOrderLine.product_id,
+            func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received),
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(
+            PurchaseOrder.status == PurchaseOrderStatus.OPEN,
+            PurchaseOrderLine.quantity_ordered > PurchaseOrderLine.quantity_received,
+        )
+        .group_by(PurchaseOrderLine.product_id)
+    )
+    if product_ids is not None:
+        statement = statement.where(PurchaseOrderLine.product_id.in_(product_ids))
+    return {pid: int(total) for pid, total in session.exec(statement)}
+
+
+def stock_summary(session: Session, sku: str) -> dict:
+    """One product's stock: totals and every location that holds some."""
+    product = get_product(session, sku)
+    rows = session.exec(
+        select(Warehouse.code, Location.code, StockLevel.on_hand, StockLevel.allocated)
+        .join(Location, Location.id == StockLevel.location_id)
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
+        .where(StockLevel.product_id == product.id, StockLevel.on_hand > 0)
+        .order_by(Warehouse.code, Location.code)
+    ).all()
+    on_hand = sum(r[2] for r in rows)
+    allocated = sum(r[3] for r in rows)
+    return {
+        "sku": product.sku,
+        "on_hand": on_hand,
+        "allocated": allocated,
+        "available": on_hand - allocated,
+        "incoming": incoming_by_product(session, [product.id]).get(product.id, 0),
+        "locations": [
+            {"warehouse": w, "location": loc, "on_hand": h, "allocated": a} for w, loc, h, a in rows
+        ],
+    }
+
+
+def stock_by_product(session: Session, query: str = "", *, limit: int = 50, offset: int = 0) -> list[dict]:
+    """Totals per product (on hand, allocated, available, incoming), for the inventory page."""
+    from app.catalog import search_products
+
+    products = search_products(session, query, limit=limit, offset=offset)
+    ids = [p.id for p in products]
+    totals = {
+        pid: (int(h or 0), int(a or 0))
+        for pid, h, a in session.exec(
+            select(StockLevel.product_id, func.sum(StockLevel.on_hand), func.sum(StockLevel.allocated))
+            .where(StockLevel.product_id.in_(ids))
+            .group_by(StockLevel.product_id)
+        )
+    }
+    incoming = incoming_by_product(session, ids)
+    result = []
+    for product in products:
+        on_hand, allocated = totals.get(product.id, (0, 0))
+        result.append(
+            {
+                "product": product,
+                "on_hand": on_hand,
+                "allocated": allocated,
+                "available": on_hand - allocated,
+                "incoming": incoming.get(product.id, 0),
+            }
+        )
+    return result
+
+
+def stock_at_location(session: Session, location_id: int) -> list[tuple[Product, StockLevel]]:
+    return list(
+        session.exec(
+            select(Product, StockLevel)
+            .join(StockLevel, StockLevel.product_id == Product.id)
+            .where(StockLevel.location_id == location_id, StockLevel.on_hand > 0)
+            .order_by(Product.sku)
+        )
+    )
+
+
+def movement_history(
+    session: Session,
+    *,
+    sku: str | None = None,
+    reference: str | None = None,
+    type: str | None = None,
+    location_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[dict]:
+    """Movements newest first, filtered; page on with before_id (the last id seen)."""
+    source = Location.__table__.alias("source")
+    target = Location.__table__.alias("target")
+    statement = (
+        select(Movement, Product.sku, source.c.code, target.c.code)
+        .join(Product, Product.id == Movement.product_id)
+        .join(source, source.c.id == Movement.from_location_id)
+        .join(target, target.c.id == Movement.to_location_id)
+        .order_by(Movement.id.desc())
+        .limit(max(1, min(int(limit), 500)))
+    )
+    if sku:
+        statement = statement.where(Movement.product_id == get_product(session, sku).id)
+    if reference:
+        statement = statement.where(Movement.reference == reference)
+    if type:
+        statement = statement.where(Movement.type == type)
+    if location_id:
+        statement = statement.where((Movement.from_location_id == location_id) | (Movement.to_location_id == location_id))
+    if before_id:
+        statement = statement.where(Movement.id < before_id)
+    return [
+        {
+            "id": m.id,
+            "type": m.type,
+            "sku": product_sku,
+            "from_location": from_code,
+            "to_location": to_code,
+            "quantity": m.quantity,
+            "reason": m.reason,
+            "reference": m.reference,
+            "created_at": isoformat(m.created_at),
+        }
+        for m, product_sku, from_code, to_code in session.exec(statement)
+    ]

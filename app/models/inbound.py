@@ -1,0 +1,46 @@
+"""Purchase orders: stock on its way in (the "incoming" figure)."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from app.timeutil import utcnow
+
+
+class PurchaseOrderStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+OPEN_PO_STATUSES = (PurchaseOrderStatus.OPEN,)
+
+
+class PurchaseOrder(SQLModel, table=True):
+    __tablename__ = "purchase_order"
+
+    id: int | None = Field(default=None, primary_key=True)
+    po_number: str = Field(unique=True, max_length=50)
+    supplier: str = Field(max_length=200)
+    warehouse_id: int = Field(foreign_key="warehouse.id")
+    status: str = Field(default=PurchaseOrderStatus.OPEN, max_length=16, index=True)
+    expected_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PurchaseOrderLine(SQLModel, table=True):
+    __tablename__ = "purchase_order_line"
+    __table_args__ = (
+        CheckConstraint("quantity_ordered > 0", name="ck_po_line_ordered_positive"),
+        CheckConstraint("quantity_received >= 0", name="ck_po_line_received_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    purchase_order_id: int = Field(foreign_key="purchase_order.id", index=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    quantity_ordered: int
+    quantity_received: int = 0

@@ -1,0 +1,56 @@
+"""People who sign in, and tokens for machines that call the API."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlmodel import Field, SQLModel
+
+from app.timeutil import utcnow
+
+
+class Role(StrEnum):
+    PICKER = "picker"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+ROLE_RANK = {Role.PICKER: 1, Role.MANAGER: 2, Role.ADMIN: 3}
+
+
+class User(UserMixin, SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    password_hash: str = Field(max_length=256)
+    role: str = Field(default=Role.PICKER, max_length=16)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.active
+
+    def has_role(self, role: str) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(unique=True, max_length=64)  # sha256 hex of the token
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+
+
+class Setting(SQLModel, table=True):
+    """Key/value settings a manager changes in the app (Starshipit keys and the like)."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="", max_length=2000)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,83 @@
+"""Who may do what: sign-in, roles on every route, CSRF, the login rate limit.
+
+Every endpoint is closed by default. A page opens itself to a role with
+`@requires(Role.X)`; an endpoint without a declared role answers 403 to
+everybody, so a forgotten decorator fails closed. Public endpoints (login,
+static files) are listed here; the webhook and the API authenticate
+themselves (signature, bearer token) and are listed as machine endpoints.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from app import db
+from app.models import User
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+PUBLIC_ENDPOINTS = {"static", "auth.login", "pwa.service_worker", "pwa.manifest"}
+# Blueprints that check their own credentials (bearer token, webhook signature).
+MACHINE_BLUEPRINTS = {"api", "webhooks"}
+
+
+def requires(role: str):
+    """Open a view to signed-in users with at least this role."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapper.required_role = role
+        return wrapper
+
+    return decorate
+
+
+def machine_endpoint(endpoint: str | None) -> bool:
+    return bool(endpoint) and endpoint.split(".", 1)[0] in MACHINE_BLUEPRINTS
+
+
+def _guard():
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS or machine_endpoint(endpoint):
+        return None
+    if not current_user.is_authenticated:
+        if request.headers.get("HX-Request"):
+            # htmx cannot follow a redirect into a full page: ask it to load the login page.
+            response = jsonify(error={"code": "unauthenticated", "message": "sign in first"})
+            response.status_code = 401
+            response.headers["HX-Redirect"] = url_for("auth.login")
+            return response
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    view = current_app.view_functions.get(endpoint)
+    role = getattr(view, "required_role", None)
+    if role is None or not current_user.has_role(role):
+        abort(403)
+    return None
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    with db.reading() as session:
+        user = session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_guard)  # before CSRF, so an anonymous request is sent to sign in
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)

@@ -1,0 +1,39 @@
+"""Background work: to RQ when REDIS_URL is set, otherwise run in-process, at once.
+
+Either way the same job function runs; job functions expect an app context,
+which `wms worker` provides for RQ jobs.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, current_app
+
+DEFAULT_QUEUE = "wms"
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    if not url:
+        app.extensions["wms.queue"] = None
+        return
+    from redis import Redis
+    from rq import Queue
+
+    app.extensions["wms.redis"] = Redis.from_url(url)
+    app.extensions["wms.queue"] = Queue(DEFAULT_QUEUE, connection=app.extensions["wms.redis"])
+
+
+def queue():
+    return current_app.extensions.get("wms.queue")
+
+
+def enqueue(fn: Callable, *args, retry_intervals: list[int] | None = None, job_id: str | None = None, **kwargs):
+    """Run fn(*args, **kwargs) in the background (RQ) or now (no Redis)."""
+    q = queue()
+    if q is None:
+        return fn(*args, **kwargs)
+    from rq import Retry
+
+    retry = Retry(max=len(retry_intervals), interval=retry_intervals) if retry_intervals else None
+    return q.enqueue(fn, *args, retry=retry, job_id=job_id, **kwargs)

@@ -1,0 +1,153 @@
+"""Warehouses and locations: creating them and finding them by code or scan."""
+from __future__ import annotations
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import PHYSICAL_TYPES, VIRTUAL_TYPES, Location, LocationType, Warehouse
+
+VIRTUAL_CODE_PREFIX = "@"
+
+
+def create_warehouse(session: Session, *, code: str, name: str) -> Warehouse:
+    code = (code or "").strip().upper()
+    if not code or not (name or "").strip():
+        raise ValidationFailed("a warehouse needs a code and a name")
+    if session.exec(select(Warehouse).where(Warehouse.code == code)).first():
+        raise Conflict(f"warehouse {code} already exists")
+    is_first = session.exec(select(func.count()).select_from(Warehouse)).one() == 0
+    warehouse = Warehouse(code=code, name=name.strip(), is_default=is_first)
+    session.add(warehouse)
+    session.flush()
+    for kind in sorted(VIRTUAL_TYPES):
+        session.add(Location(warehouse_id=warehouse.id, code=VIRTUAL_CODE_PREFIX + kind.upper(), type=kind))
+    session.flush()
+    return warehouse
+
+
+def set_default_warehouse(session: Session, code: str) -> Warehouse:
+    warehouse = get_warehouse(session, code)
+    for other in session.exec(select(Warehouse).where(Warehouse.is_default)):
+        other.is_default = False
+    warehouse.is_default = True
+    session.flush()
+    return warehouse
+
+
+def get_warehouse(session: Session, code: str | None = None) -> Warehouse:
+    """The warehouse with this code, or the default warehouse when code is empty."""
+    if code:
+        warehouse = session.exec(select(Warehouse).where(Warehouse.code == code.strip().upper())).first()
+        if warehouse is None:
+            raise NotFound(f"no warehouse {code}", field="warehouse")
+        return warehouse
+    warehouse = session.exec(select(Warehouse).where(Warehouse.is_default)).first()
+    if warehouse is None:
+        warehouse = session.exec(select(Warehouse).order_by(Warehouse.id)).first()
+    if warehouse is None:
+        raise NotFound("no warehouse has been set up yet", field="warehouse")
+    return warehouse
+
+
+def list_warehouses(session: Session) -> list[Warehouse]:
+    return list(session.exec(select(Warehouse).order_by(Warehouse.code)))
+
+
+def virtual_location(session: Session, warehouse_id: int, kind: LocationType) -> Location:
+    location = session.exec(
+        select(Location).where(Location.warehouse_id == warehouse_id, Location.type == kind)
+    ).first()
+    if location is None:  # a warehouse made before this kind existed
+        location = Location(warehouse_id=warehouse_id, code=VIRTUAL_CODE_PREFIX + kind.upper(), type=kind)
+        session.add(location)
+        session.flush()
+    return location
+
+
+def _clean_location_fields(code, type, barcode, zone, pick_sequence):
+    code = (code or "").strip().upper()
+    if not code:
+        raise ValidationFailed("a location needs a code", field="code")
+    if code.startswith(VIRTUAL_CODE_PREFIX):
+        raise ValidationFailed(f"location codes cannot start with {VIRTUAL_CODE_PREFIX}", field="code")
+    if type not in PHYSICAL_TYPES:
+        allowed = ", ".join(sorted(PHYSICAL_TYPES))
+        raise ValidationFailed(f"location type must be one of {allowed}", field="type")
+    if pick_sequence is not None and (isinstance(pick_sequence, bool) or not isinstance(pick_sequence, int)):
+        raise ValidationFailed("pick_sequence must be a whole number", field="pick_sequence")
+    barcode = (barcode or "").strip() or code
+    zone = (zone or "").strip().upper() or None
+    return code, str(type), barcode, zone, pick_sequence
+
+
+def create_location(
+    session: Session,
+    *,
+    warehouse: Warehouse,
+    code: str,
+    type: str,
+    barcode: str | None = None,
+    zone: str | None = None,
+    pick_sequence: int | None = None,
+) -> Location:
+    code, type, barcode, zone, pick_sequence = _clean_location_fields(code, type, barcode, zone, pick_sequence)
+    _refuse_taken(session, warehouse.id, code, barcode)
+    location = Location(
+        warehouse_id=warehouse.id, code=code, type=type, barcode=barcode, zone=zone, pick_sequence=pick_sequence
+    )
+    session.add(location)
+    session.flush()
+    return location
+
+
+def update_location(
+    session: Session,
+    location: Location,
+    *,
+    code: str,
+    type: str,
+    barcode: str | None,
+    zone: str | None,
+    pick_sequence: int | None,
+    active: bool,
+) -> Location:
+    code, type, barcode, zone, pick_sequence = _clean_location_fields(code, type, barcode, zone, pick_sequence)
+    _refuse_taken(session, location.warehouse_id, code, barcode, ignore_id=location.id)
+    location.code, location.type, location.barcode = code, type, barcode
+    location.zone, location.pick_sequence, location.active = zone, pick_sequence, active
+    session.flush()
+    return location
+
+
+def _refuse_taken(session: Session, warehouse_id: int, code: str, barcode: str, ignore_id: int | None = None):
+    clash = session.exec(
+        select(Location).where(
+            Location.warehouse_id == warehouse_id,
+            or_(Location.code == code, Location.barcode == barcode, Location.code == barcode),
+            Location.id != (ignore_id or -1),
+        )
+    ).first()
+    if clash is not None:
+        raise Conflict(f"location {clash.code} already uses that code or barcode", field="code")
+
+
+def find_location(session: Session, warehouse_id: int, scanned: str) -> Location:
+    """A physical location by its code or barcode, as typed or scanned."""
+    scanned = (scanned or "").strip()
+    if not scanned:
+        raise ValidationFailed("scan or type a location", field="location")
+    location = session.exec(
+        select(Location)
+        .where(
+            Location.warehouse_id == warehouse_id,
+            Location.type.in_([str(t) for t in PHYSICAL_TYPES]),
+            or_(Location.code == scanned.upper(), Location.barcode == scanned),
+        )
+        .order_by(Location.id)
+    ).first()
+    if location is None:
+        raise NotFound(f"no location {scanned}", field="location")
+    if not location.active:
+        raise ValidationFailed(f"location {location.code} is inactive", field="location")
+    return location

@@ -1,0 +1,59 @@
+"""The pages people use: one blueprint module per area of the warehouse."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+from app.models import Role
+
+# (endpoint, label, lowest role): the top navigation; entries whose page does not exist are left out.
+NAV_ITEMS = [
+    ("moves.index", "Move", Role.PICKER),
+    ("inventory.index", "Stock", Role.PICKER),
+    ("products.index", "Products", Role.PICKER),
+    ("locations.index", "Locations", Role.PICKER),
+    ("orders.index", "Orders", Role.PICKER),
+    ("admin.settings", "Settings", Role.MANAGER),
+]
+
+HOME_TILES = [
+    ("moves.index", "Move stock", Role.PICKER, "Scan from, product, quantity, to"),
+    ("inventory.index", "Stock", Role.PICKER, "On hand, allocated, available, incoming"),
+    ("products.index", "Products", Role.PICKER, "Find by SKU, name or barcode"),
+    ("locations.index", "Locations", Role.PICKER, "Bins, zones and labels"),
+    ("inventory.adjust", "Adjust stock", Role.MANAGER, "Found, damaged, lost, corrections"),
+    ("orders.index", "Orders", Role.PICKER, "Orders mirrored from Starshipit"),
+    ("orders.discrepancies", "Discrepancies", Role.MANAGER, "Shipped stock that was not on hand"),
+    ("orders.failed_events", "Failed events", Role.MANAGER, "Webhooks that could not be applied"),
+    ("admin.settings", "Settings", Role.MANAGER, "Starshipit keys and webhook secret"),
+]
+
+
+def register(app: Flask) -> None:
+    from app.web import auth, home, pwa
+
+    for module in (auth, home, pwa):
+        app.register_blueprint(module.bp)
+    _register_optional(app)
+
+    @app.context_processor
+    def _navigation():
+        return {
+            "nav_items": NAV_ITEMS,
+            "home_tiles": HOME_TILES,
+            "has_endpoint": lambda name: name in app.view_functions,
+        }
+
+
+def _register_optional(app: Flask) -> None:
+    """Areas added by later work register here (see each module's `bp`)."""
+    import importlib
+
+    for name in ("products", "locations", "inventory", "moves", "orders", "admin"):
+        try:
+            module = importlib.import_module(f"app.web.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"app.web.{name}":
+                raise
+            continue
+        app.register_blueprint(module.bp)

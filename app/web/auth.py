@@ -1,0 +1,48 @@
+"""Signing in and out."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from app import db
+from app.accounts import authenticate
+from app.models import Role
+from app.security import limiter, requires
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    error = None
+    if request.method == "POST":
+        with db.reading() as session:
+            user = authenticate(session, request.form.get("username", ""), request.form.get("password", ""))
+        if user is not None:
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(_safe_next(request.args.get("next")))
+        error = "That name and password do not match."
+    status = 401 if error else 200
+    return render_template("auth/login.html", error=error, username=request.form.get("username", "")), status
+
+
+@bp.route("/logout", methods=["POST"])
+@requires(Role.PICKER)
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))

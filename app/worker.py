@@ -1,0 +1,17 @@
+"""The RQ worker: one process, jobs run in it inside the app context (no fork per job)."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.tasks import DEFAULT_QUEUE
+
+
+def run_worker(app: Flask, *, burst: bool = False, with_scheduler: bool = True) -> None:
+    from rq import Queue, SimpleWorker
+
+    redis = app.extensions.get("wms.redis")
+    if redis is None:
+        raise SystemExit("REDIS_URL is not set: without Redis, jobs run in the web process and no worker is needed")
+    queues = [Queue(DEFAULT_QUEUE, connection=redis)]
+    worker = SimpleWorker(queues, connection=redis)
+    worker.work(burst=burst, with_scheduler=with_scheduler)

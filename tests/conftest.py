@@ -1,0 +1,172 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases built by the migrations, an app per test,
+signed-in clients per role, an API client with a bearer token.
+
+PostgreSQL: TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) names a server
+and an existing database to connect to; each test run makes its own database beside it, migrated
+once, and empties every table between tests.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from app import create_app, db
+from app.accounts import create_token, create_user
+from app.migrate import upgrade
+from app.warehouses import create_warehouse
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "correct-horse-battery"
+ROLES = ("picker", "manager", "admin")
+
+
+def _admin_engine():
+    return create_engine(db.make_engine(POSTGRES_URL).url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path) -> str:
+    path = tmp_path / "wms.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A database of this test run's own on the PostgreSQL server, migrated once."""
+    name = f"wms_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_database) -> str:
+    engine = db.make_engine(postgres_database)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return postgres_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request) -> str:
+    """Run the test once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "REDIS_URL": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(sqlite_url):
+    app = make_app(sqlite_url)
+    with app.app_context():
+        _seed_basics()
+        yield app
+    app.extensions["wms.engine"].dispose()
+
+
+@pytest.fixture
+def any_db_app(database_url):
+    """The app on SQLite and on PostgreSQL, in turn."""
+    app = make_app(database_url)
+    with app.app_context():
+        _seed_basics()
+        yield app
+    app.extensions["wms.engine"].dispose()
+
+
+def _seed_basics():
+    """A default warehouse and one user per role."""
+
+    def seed(session):
+        create_warehouse(session, code="MAIN", name="Main warehouse")
+        for role in ROLES:
+            create_user(session, username=role, password=PASSWORD, role=role)
+
+    db.atomic(seed)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def sign_in(client, role: str = "picker"):
+    response = client.post("/login", data={"username": role, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def picker(app):
+    return sign_in(app.test_client(), "picker")
+
+
+@pytest.fixture
+def manager(app):
+    return sign_in(app.test_client(), "manager")
+
+
+@pytest.fixture
+def admin(app):
+    return sign_in(app.test_client(), "admin")
+
+
+class ApiClient:
+    """The Flask test client with a bearer token on every request."""
+
+    def __init__(self, client, token: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path, **kwargs):
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path, json=None, **kwargs):
+        return self.client.post(path, json=json, headers=self.headers, **kwargs)
+
+    def put(self, path, json=None, **kwargs):
+        return self.client.put(path, json=json, headers=self.headers, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.client.delete(path, headers=self.headers, **kwargs)
+
+
+@pytest.fixture
+def api(app):
+    token = db.atomic(create_token, "tests")
+    return ApiClient(app.test_client(), token)
