@@ -83,3 +83,17 @@ def worker(burst, with_scheduler):
     from app.worker import run_worker
 
     run_worker(current_app, burst=burst, with_scheduler=with_scheduler)
+
+
+def _add_simulator() -> None:
+    """`wms simulator`: the Starshipit stand-in lives in the simulator package."""
+    try:
+        from simulator.cli import simulator_command
+    except ModuleNotFoundError as error:
+        if error.name not in ("simulator", "simulator.cli"):
+            raise
+        return
+    main.add_command(simulator_command, "simulator")
+
+
+_add_simulator()
