@@ -51,13 +51,25 @@ def create_token(name):
 
 @main.command("seed-demo")
 @click.option("--products", default=300, show_default=True)
-@click.option("--seed", default=7, show_default=True)
-def seed_demo(products, seed):
+@click.option("--random-seed", default=7, show_default=True)
+def seed_demo(products, random_seed):
     """Fill an empty database with a believable warehouse and demo sign-ins."""
-    from app.demo import seed
+    from app import demo
 
-    for line in seed(product_count=products, random_seed=seed):
+    for line in demo.seed(product_count=products, random_seed=random_seed):
         click.echo(line)
+
+
+@main.command("export-skus")
+def export_skus():
+    """Print every product's SKU, one a line (the simulator's demo orders use them)."""
+    from sqlmodel import select
+
+    from app.models import Product
+
+    with db.reading() as session:
+        for sku in session.exec(select(Product.sku).order_by(Product.sku)):
+            click.echo(sku)
 
 
 @main.command("check-ledger")
