@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
@@ -76,6 +77,15 @@ def database_url(request) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets a fresh app context (and so a fresh `g`),
+    as in production, even while a test holds an app context open around it."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str, **overrides):
     config = {
         "TESTING": True,
@@ -87,7 +97,9 @@ def make_app(database_url: str, **overrides):
         "REDIS_URL": None,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture
