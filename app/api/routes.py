@@ -1,1 +1,0 @@
-"""API endpoints (filled in by the API work)."""
