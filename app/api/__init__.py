@@ -1,15 +1,53 @@
-"""JSON API v1 for integrators: bearer tokens, errors as {"error": {"code", "message"}}."""
+"""JSON API v1 for integrators: bearer tokens, errors as {"error": {"code", "message"}}.
+
+Adding an endpoint (the one pattern; app/api/stock.py is a full example):
+
+    # app/api/orders.py  -- every module in this package is imported, nothing to register
+    from app import db
+    from app.api import bp
+    from app.api.spec import operation
+    from app.api.schemas import Body, Answer     # or models of your own, in your module
+
+    class HoldIn(Body):                          # Body: strict JSON types, unknown fields refused
+        reason: str
+
+    class Held(Answer):
+        order_number: str
+        status: str
+
+    @bp.post("/orders/<order_number>/hold")
+    @operation(body=HoldIn, response=Held, status=200, errors=(404, 409), tag="orders")
+    def hold_order(order_number: str, body: HoldIn):
+        '''Put an order on hold.  <- first docstring line: the OpenAPI summary; the rest: description'''
+        return db.atomic(orders.hold, order_number, reason=body.reason)   # a Held or a dict of its shape
+
+- `@operation` goes under the `@bp.<method>` line. It validates `body` (the request
+  JSON) and `query` (the query string; subclass schemas.Query) before the view runs and
+  answers 400 {"error": {"code": "validation_error", "message", "field"}} when they do not
+  fit; the view receives them as `body=` / `query=` besides its URL arguments.
+- Raise app.errors (ValidationFailed 400, NotFound 404, Conflict 409) from the warehouse
+  logic; app/errors_web.py answers them as JSON. Ledger refusals are 409.
+- `errors=` lists the 4xx the route can answer (401, and 400 when it takes input, are added).
+- /api/v1/openapi.json is generated from app.url_map and these declarations;
+  tests/test_api_openapi.py fails on any /api/v1 route without @operation.
+"""
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from datetime import UTC, datetime, timedelta
+
 from flask import Blueprint, g, request
+from sqlalchemy.exc import DataError, IntegrityError
 
 from app import db
-from app.accounts import token_owner
+from app.accounts import token_owner, touch_token
 from app.errors_web import error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_API_ENDPOINTS: set[str] = set()  # every API endpoint, the OpenAPI document too, needs a token
+TOUCH_EVERY = timedelta(minutes=1)  # a token's last_used_at is written at most this often
 
 
 @bp.before_request
@@ -25,7 +63,16 @@ def _require_token():
     if owner is None:
         return _unauthorized("that token is not valid")
     g.api_token_id = owner.id
+    _note_use(owner.id, owner.last_used_at)
     return None
+
+
+def _note_use(token_id: int, last_used_at: datetime | None) -> None:
+    now = datetime.now(UTC)
+    if last_used_at is not None and last_used_at.tzinfo is None:
+        last_used_at = last_used_at.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+    if last_used_at is None or now - last_used_at >= TOUCH_EVERY:
+        db.atomic(touch_token, token_id)
 
 
 def _unauthorized(message: str):
@@ -34,4 +81,16 @@ def _unauthorized(message: str):
     return response
 
 
-from app.api import routes  # noqa: E402,F401  (registers the endpoints)
+@bp.errorhandler(IntegrityError)
+def _integrity_error(error: IntegrityError):
+    # Two requests raced to create the same thing; the loser changed nothing.
+    return error_response(409, "conflict", "that conflicts with something saved at the same moment; look it up and retry")
+
+
+@bp.errorhandler(DataError)
+def _data_error(error: DataError):
+    return error_response(400, "validation_error", "a value is out of range for the database")
+
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")  # each module registers its routes on bp

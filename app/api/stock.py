@@ -1,0 +1,75 @@
+"""Stock: adjustments, transfers, receipts, the stock of a SKU, and the movement ledger."""
+from __future__ import annotations
+
+from sqlmodel import select
+
+from app import db, purchasing
+from app.api import bp, schemas
+from app.api.spec import operation
+from app.inventory import adjust_stock, movement_history, stock_summary, transfer_stock
+from app.models import Location, Product, StockLevel
+
+
+@bp.post("/stock/adjustments")
+@operation(body=schemas.AdjustmentIn, response=schemas.Posted, status=201, errors=(404, 409), tag="stock")
+def adjust(body: schemas.AdjustmentIn):
+    """Add (quantity > 0) or remove (quantity < 0) stock at a location, with a reason code.
+    The location is a code or barcode in the default warehouse unless warehouse is given.
+    409 insufficient_stock when it would take the location below its free stock."""
+    posted = db.atomic(adjust_stock, **body.model_dump())
+    return {"movement_id": posted.movement.id, "on_hand": posted.on_hand}
+
+
+@bp.post("/stock/transfers")
+@operation(body=schemas.TransferIn, response=schemas.Transferred, status=201, errors=(404, 409), tag="stock")
+def transfer(body: schemas.TransferIn):
+    """Move free stock from one location to another in the same warehouse."""
+
+    def move(session):
+        posted = transfer_stock(session, **body.model_dump())
+        movement = posted.movement
+        source = session.get(Location, movement.from_location_id)
+        target = session.get(Location, movement.to_location_id)
+        left = session.exec(
+            select(StockLevel.on_hand).where(
+                StockLevel.product_id == movement.product_id, StockLevel.location_id == source.id
+            )
+        ).one()
+        return {
+            "movement_id": movement.id,
+            "sku": session.get(Product, movement.product_id).sku,
+            "from_location": source.code,
+            "to_location": target.code,
+            "quantity": movement.quantity,
+            "from_on_hand": left,
+            "to_on_hand": posted.on_hand,
+        }
+
+    return db.atomic(move)
+
+
+@bp.post("/stock/receipts")
+@operation(body=schemas.ReceiptIn, response=schemas.Posted, status=201, errors=(404, 409), tag="stock")
+def receive(body: schemas.ReceiptIn):
+    """Receive stock from a supplier into a location, against a purchase order when po_number is given.
+    The movement's reference is the PO number; the PO closes when every line is fully received."""
+    posted = db.atomic(purchasing.receive, **body.model_dump())
+    return {"movement_id": posted.movement.id, "on_hand": posted.on_hand}
+
+
+@bp.get("/stock/<path:sku>")
+@operation(response=schemas.StockSummary, errors=(404,), tag="stock")
+def stock(sku: str):
+    """A SKU's stock: on hand, allocated, available, incoming, and every location holding some."""
+    with db.reading() as session:
+        return stock_summary(session, sku)
+
+
+@bp.get("/movements")
+@operation(query=schemas.MovementQuery, response=schemas.MovementList, errors=(404,), tag="stock")
+def movements(query: schemas.MovementQuery):
+    """The movement ledger, newest first, filtered by SKU, reference (order or PO number) or type.
+    Page back with before_id = the previous answer's next_before_id."""
+    with db.reading() as session:
+        items = movement_history(session, **query.model_dump())
+    return {"items": items, "next_before_id": items[-1]["id"] if len(items) == query.limit else None}

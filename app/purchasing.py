@@ -1,0 +1,117 @@
+"""Purchase orders: stock a supplier is sending (the "incoming" figure) and receiving it.
+
+An open PO counts as incoming until its lines are received; receiving the last of
+every line closes it (status received).
+"""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from app.catalog import find_product, get_product
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.inventory import Posted, receive_stock
+from app.models import Product, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Warehouse
+from app.timeutil import isoformat
+from app.warehouses import get_warehouse
+
+
+def create_purchase_order(
+    session: Session, *, po_number: str, supplier: str, lines: list[tuple[str, int]], warehouse: str | None = None
+) -> PurchaseOrder:
+    """An open PO for (sku, quantity) lines, each SKU once."""
+    po_number, supplier = (po_number or "").strip(), (supplier or "").strip()
+    if not po_number:
+        raise ValidationFailed("a purchase order needs a PO number", field="po_number")
+    if not supplier:
+        raise ValidationFailed("a purchase order needs a supplier", field="supplier")
+    if not lines:
+        raise ValidationFailed("a purchase order needs at least one line", field="lines")
+    site = get_warehouse(session, warehouse)
+    if session.exec(select(PurchaseOrder.id).where(PurchaseOrder.po_number == po_number)).first():
+        raise Conflict(f"purchase order {po_number} already exists", field="po_number")
+    order = PurchaseOrder(po_number=po_number, supplier=supplier, warehouse_id=site.id, status=PurchaseOrderStatus.OPEN)
+    session.add(order)
+    session.flush()
+    seen = set()
+    for number, (sku, quantity) in enumerate(lines):
+        product = get_product(session, sku)
+        if product.id in seen:
+            raise ValidationFailed(f"{product.sku} is on more than one line", field=f"lines.{number}.sku")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise ValidationFailed("quantity must be a whole number above zero", field=f"lines.{number}.quantity")
+        seen.add(product.id)
+        session.add(PurchaseOrderLine(purchase_order_id=order.id, product_id=product.id, quantity_ordered=quantity))
+    session.flush()
+    return order
+
+
+def get_purchase_order(session: Session, po_number: str, *, for_update: bool = False) -> PurchaseOrder:
+    statement = select(PurchaseOrder).where(PurchaseOrder.po_number == (po_number or "").strip())
+    if for_update:  # receipts against one PO take turns, so counts and the closing are exact
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    order = session.exec(statement).first()
+    if order is None:
+        raise NotFound(f"no purchase order {po_number}", field="po_number")
+    return order
+
+
+def describe(session: Session, order: PurchaseOrder) -> dict:
+    """The PO with its warehouse code and lines, as shown to people and integrators."""
+    warehouse = session.get(Warehouse, order.warehouse_id)
+    lines = session.exec(
+        select(Product.sku, PurchaseOrderLine.quantity_ordered, PurchaseOrderLine.quantity_received)
+        .join(Product, Product.id == PurchaseOrderLine.product_id)
+        .where(PurchaseOrderLine.purchase_order_id == order.id)
+        .order_by(PurchaseOrderLine.id)
+    )
+    return {
+        "po_number": order.po_number,
+        "supplier": order.supplier,
+        "warehouse": warehouse.code,
+        "status": order.status,
+        "created_at": isoformat(order.created_at),
+        "lines": [{"sku": s, "quantity_ordered": o, "quantity_received": r} for s, o, r in lines],
+    }
+
+
+def receive(
+    session: Session,
+    *,
+    sku: str,
+    location: str,
+    quantity,
+    po_number: str | None = None,
+    warehouse: str | None = None,
+    user_id: int | None = None,
+) -> Posted:
+    """Receive stock into a location, against an open PO when po_number is given
+    (the movement's reference is the PO number); the PO closes once every line is in."""
+    if not po_number:
+        return receive_stock(session, sku=sku, location=location, quantity=quantity, warehouse=warehouse, user_id=user_id)
+    order = get_purchase_order(session, po_number, for_update=True)
+    if order.status != PurchaseOrderStatus.OPEN:
+        raise Conflict(f"purchase order {order.po_number} is {order.status}", code="purchase_order_closed", field="po_number")
+    if warehouse and get_warehouse(session, warehouse).id != order.warehouse_id:
+        raise ValidationFailed(f"purchase order {order.po_number} is for another warehouse", field="warehouse")
+    product = find_product(session, sku)
+    on_order = session.exec(
+        select(PurchaseOrderLine.id).where(
+            PurchaseOrderLine.purchase_order_id == order.id, PurchaseOrderLine.product_id == product.id
+        )
+    ).first()
+    if on_order is None:
+        raise ValidationFailed(f"{product.sku} is not on purchase order {order.po_number}", field="sku")
+    posted = receive_stock(
+        session, sku=product.sku, location=location, quantity=quantity, po_number=order.po_number, user_id=user_id
+    )
+    session.flush()
+    outstanding = session.exec(
+        select(PurchaseOrderLine.id).where(
+            PurchaseOrderLine.purchase_order_id == order.id,
+            PurchaseOrderLine.quantity_received < PurchaseOrderLine.quantity_ordered,
+        )
+    ).first()
+    if outstanding is None:
+        order.status = PurchaseOrderStatus.RECEIVED
+        session.flush()
+    return posted

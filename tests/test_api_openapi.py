@@ -1,0 +1,101 @@
+"""The OpenAPI document is generated from the routes: valid in shape, complete, behind the token."""
+import re
+
+import pytest
+
+API_RULE = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+@pytest.fixture
+def document(api):
+    response = api.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def _resolve(document, ref):
+    assert ref.startswith("#/"), ref
+    node = document
+    for part in ref[2:].split("/"):
+        assert part in node, f"{ref} does not resolve"
+        node = node[part]
+    return node
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def test_document_is_openapi_3_in_shape(document):
+    assert document["openapi"].startswith("3.")
+    assert document["info"]["title"] and document["info"]["version"]
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+    assert document["security"] == [{"bearerAuth": []}]
+    for path, item in document["paths"].items():
+        assert path.startswith("/api/v1/")
+        assert set(item) <= HTTP_METHODS
+        for method, op in item.items():
+            assert op["responses"], f"{method} {path} has no responses"
+            assert op["operationId"]
+            for parameter in op.get("parameters", []):
+                assert parameter["in"] in {"path", "query"} and parameter["name"] and "schema" in parameter
+                if parameter["in"] == "path":
+                    assert parameter["required"] is True
+                    assert "{" + parameter["name"] + "}" in path
+    operation_ids = [op["operationId"] for item in document["paths"].values() for op in item.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+    for ref in _refs(document):
+        _resolve(document, ref)
+
+
+def test_every_api_rule_is_listed_and_declared(app, document):
+    listed = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1"):
+            continue
+        path = API_RULE.sub(r"{\1}", rule.rule)
+        assert path in document["paths"], f"{rule.rule} is missing from the document"
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            op = document["paths"][path].get(method.lower())
+            assert op is not None, f"{method} {rule.rule} is missing"
+            assert not op.get("x-undeclared"), f"{method} {rule.rule} has no @operation"
+            success = [code for code in op["responses"] if code.startswith("2")]
+            assert len(success) == 1
+            assert "$ref" in op["responses"][success[0]]["content"]["application/json"]["schema"]
+            assert op["responses"]["401"] == {"$ref": "#/components/responses/401"}
+            listed += 1
+    assert listed >= 15
+
+
+def test_request_bodies_and_answers_come_from_the_models(document):
+    adjust = document["paths"]["/api/v1/stock/adjustments"]["post"]
+    body = _resolve(document, adjust["requestBody"]["content"]["application/json"]["schema"]["$ref"])
+    assert set(body["required"]) == {"sku", "location", "quantity", "reason"}
+    assert body["properties"]["quantity"]["type"] == "integer"
+    assert {"found", "damaged", "lost", "correction", "count"} <= set(body["properties"]["reason"]["enum"])
+    assert body["additionalProperties"] is False
+    answer = _resolve(document, adjust["responses"]["201"]["content"]["application/json"]["schema"]["$ref"])
+    assert set(answer["properties"]) == {"movement_id", "on_hand"}
+    assert {"400", "401", "404", "409"} <= set(adjust["responses"])
+    error = _resolve(document, "#/components/responses/409")["content"]["application/json"]["schema"]
+    assert _resolve(document, error["$ref"])["required"] == ["error"]
+
+    movements = document["paths"]["/api/v1/movements"]["get"]
+    names = {p["name"]: p for p in movements["parameters"]}
+    assert {"sku", "reference", "limit", "before_id"} <= set(names)
+    assert names["limit"]["in"] == "query" and names["limit"]["required"] is False
+
+
+def test_document_needs_a_token(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
