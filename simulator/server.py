@@ -49,7 +49,8 @@ class Simulator:
         self.subscription_key = subscription_key
         self.limiter = RateLimiter(rate_limit)
         self.verbose = verbose
-        self.faults: list[int] = []
+        self.faults: list[dict] = []
+        self.success_as_number = False  # answer "success": 1, as some clients have seen
         self._capture: list | None = None
         self._replay_lock = threading.Lock()
         self.deliverer = Deliverer(self.webhook_url(wms_url), secret, senders=senders, attempts=attempts,
@@ -167,6 +168,8 @@ def _handler(sim: Simulator):
             self._dispatch("DELETE")
 
         def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
+            if sim.success_as_number and body.get("success") is True:
+                body = {**body, "success": 1}
             raw = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -213,14 +216,16 @@ def _handler(sim: Simulator):
             if wait:
                 return self._send(429, {"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {wait} seconds."},
                                   {"Retry-After": str(wait)})
-            if sim.faults:
-                try:
-                    status = sim.faults.pop(0)
-                except IndexError:
-                    status = None
-                if status:
-                    self._body()
-                    return self._send(status, {"statusCode": status, "message": "Simulated server error"})
+            try:
+                fault = sim.faults.pop(0)
+            except IndexError:
+                fault = {}
+            if fault.get("delay"):
+                time.sleep(fault["delay"])
+            if fault.get("status"):
+                self._body()
+                status = fault["status"]
+                return self._send(status, {"statusCode": status, "message": "Simulated server error"})
             store = sim.store
             route = (method, path)
             if route == ("POST", "/api/orders"):
@@ -305,8 +310,13 @@ def _handler(sim: Simulator):
                 return self._send(200, {"lose_next": deliverer.lose_next})
             if head == "faults":
                 if method == "POST":
-                    status = int(body.get("status", 500))
-                    sim.faults.extend([status] * int(body.get("count", 1)))
+                    fault = {"status": int(body["status"]) if body.get("status") else None,
+                             "delay": float(body.get("delay") or 0)}
+                    if not fault["status"] and not fault["delay"]:
+                        fault["status"] = 500
+                    sim.faults.extend([dict(fault) for _ in range(int(body.get("count", 1)))])
+                elif method == "DELETE":
+                    sim.faults.clear()
                 return self._send(200, {"faults": list(sim.faults)})
             if head == "deliveries":
                 return self._send(200, deliverer.snapshot(int(query.get("since", 0))))
@@ -337,10 +347,13 @@ def _handler(sim: Simulator):
                         sim.limiter = RateLimiter(float(body["rate_limit"]))
                     if "wms_url" in body:
                         deliverer.target_url = sim.webhook_url(body["wms_url"])
+                    if "success_as_number" in body:
+                        sim.success_as_number = bool(body["success_as_number"])
                     if "secret" in body:
                         deliverer.secret = str(body["secret"])
                 return self._send(200, {"order_events": store.order_events, "tracking_webhooks": store.tracking_webhooks,
-                                        "rate_limit": sim.limiter.rate, "webhook_url": deliverer.target_url})
+                                        "rate_limit": sim.limiter.rate, "webhook_url": deliverer.target_url,
+                                        "success_as_number": sim.success_as_number})
             self._send(404, {"error": f"no control endpoint {method} {path}"})
 
     return Handler

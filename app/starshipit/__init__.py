@@ -1,0 +1,1 @@
+"""Starshipit: the API client (client.py); the webhook receiver and event processing live beside it."""
