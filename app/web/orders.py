@@ -1,0 +1,124 @@
+"""Orders mirrored from Starshipit: the live dashboard, one order, failed events, discrepancies."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app import db
+from app.models import DiscrepancyStatus, Role
+from app.orders import queries
+from app.orders.discrepancies_admin import resolve_discrepancy
+from app.security import requires
+from app.warehouses import list_warehouses
+
+bp = Blueprint("orders", __name__)
+
+LIVE_ID = "order-live"
+FILTERS_ID = "order-filters"
+
+
+@bp.route("/orders/")
+@requires(Role.PICKER)
+def index():
+    filters = queries.parse_filters(request.args)
+    with db.reading() as session:
+        live = _live_context(session, filters)
+        warehouses = list_warehouses(session)
+    return render_template("orders/index.html", warehouses=warehouses, statuses=queries.STATUSES, **live)
+
+
+@bp.route("/orders/live")
+@requires(Role.PICKER)
+def live():
+    """The counts and the list, polled every 2 s and fetched as the search box changes."""
+    filters = queries.parse_filters(request.args)
+    with db.reading() as session:
+        context = _live_context(session, filters)
+    headers = {}
+    if request.headers.get("HX-Trigger") == FILTERS_ID:  # the person changed a filter: keep it in the address
+        headers["HX-Replace-Url"] = url_for("orders.index", **filters.params())
+    return render_template("orders/_live.html", **context), 200, headers
+
+
+def _live_context(session, filters: queries.OrderFilters) -> dict:
+    return {
+        "filters": filters,
+        "counts": queries.status_counts(session, filters.warehouse),
+        "page": queries.list_orders(session, filters),
+    }
+
+
+@bp.route("/order/<path:order_number>")
+@requires(Role.PICKER)
+def detail(order_number: str):
+    with db.reading() as session:
+        detail = queries.order_detail(session, order_number)
+    return render_template("orders/detail.html", **detail)
+
+
+# ---- failed events (managers) --------------------------------------------------------------
+
+
+@bp.route("/orders/failed-events")
+@requires(Role.MANAGER)
+def failed_events():
+    with db.reading() as session:
+        events = queries.failed_events(session)
+    return render_template("orders/failed_events.html", events=events)
+
+
+@bp.route("/orders/failed-events/<int:event_id>/retry", methods=["POST"])
+@requires(Role.MANAGER)
+def retry_event(event_id: int):
+    from app.orders import inbox
+
+    db.atomic(inbox.retry_event, event_id)
+    inbox.enqueue_processing(event_id)
+    return _event_done(event_id, f"Event {event_id} queued again.")
+
+
+@bp.route("/orders/failed-events/<int:event_id>/dismiss", methods=["POST"])
+@requires(Role.MANAGER)
+def dismiss_event(event_id: int):
+    from app.orders import inbox
+
+    db.atomic(inbox.dismiss_event, event_id, current_user.id)
+    return _event_done(event_id, f"Event {event_id} dismissed.")
+
+
+def _event_done(event_id: int, message: str):
+    if request.htmx:
+        return render_template("orders/_event_done.html", event_id=event_id, message=message)
+    return redirect(url_for("orders.failed_events"))
+
+
+# ---- discrepancies (managers) --------------------------------------------------------------
+
+
+@bp.route("/orders/discrepancies")
+@requires(Role.MANAGER)
+def discrepancies():
+    status = request.args.get("status", DiscrepancyStatus.OPEN)
+    with db.reading() as session:
+        rows = queries.list_discrepancies(session, status or None)
+    return render_template("orders/discrepancies.html", rows=rows, status=status)
+
+
+@bp.route("/orders/discrepancies/<int:discrepancy_id>/resolve", methods=["POST"])
+@requires(Role.MANAGER)
+def resolve(discrepancy_id: int):
+    form = request.form
+    db.atomic(
+        resolve_discrepancy,
+        discrepancy_id,
+        user_id=current_user.id,
+        note=form.get("note", ""),
+        correction_location=form.get("location", ""),
+        correction_quantity=form.get("quantity", ""),
+    )
+    if not request.htmx:
+        return redirect(url_for("orders.discrepancies"))
+    with db.reading() as session:
+        (row,) = queries.list_discrepancies(session, only_id=discrepancy_id)
+    return render_template("orders/_discrepancy.html", row=row, just_resolved=True)
+
