@@ -37,9 +37,10 @@ def _read_skus(skus_file: str | None, skus: str | None) -> list[str] | None:
 @click.option("--demo-interval", default=4.0, show_default=True)
 @click.option("--no-order-events", is_flag=True, help="Send only tracking webhooks (Starshipit as it is today).")
 @click.option("--no-tracking", is_flag=True, help="Send only order events.")
+@click.option("--senders", default=4, show_default=True, help="Webhook sender threads.")
 @click.option("--verbose", is_flag=True, help="Log every HTTP request.")
 def simulator_command(port, host, wms_url, secret, rate_limit, skus_file, skus, seed, replay_orders, duplicates,
-                      shuffle, demo, demo_interval, no_order_events, no_tracking, verbose):
+                      shuffle, demo, demo_interval, no_order_events, no_tracking, senders, verbose):
     """Run the Starshipit simulator: its API under /api/, controls under /_sim/."""
     if secret is None:
         secret = os.environ.get("STARSHIPIT_WEBHOOK_SECRET", "")
@@ -47,7 +48,7 @@ def simulator_command(port, host, wms_url, secret, rate_limit, skus_file, skus, 
         port=port, host=host, wms_url=wms_url, secret=secret,
         api_key=os.environ.get("STARSHIPIT_API_KEY", ""),
         subscription_key=os.environ.get("STARSHIPIT_SUBSCRIPTION_KEY", ""),
-        rate_limit=rate_limit, skus=_read_skus(skus_file, skus), seed=seed, verbose=verbose,
+        rate_limit=rate_limit, skus=_read_skus(skus_file, skus), seed=seed, senders=senders, verbose=verbose,
     )
     sim.store.order_events = not no_order_events
     sim.store.tracking_webhooks = not no_tracking

@@ -95,9 +95,10 @@ class Deliverer:
             time.sleep(0.02)
         return False
 
-    def snapshot(self, since: int = 0) -> dict:
+    def snapshot(self, since: int = 0, bodies: bool = False) -> dict:
+        hidden = ("_raw",) if bodies else ("_raw", "body")
         with self._condition:
-            rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in self.records[since:]]
+            rows = [{k: v for k, v in r.items() if k not in hidden} for r in self.records[since:]]
             rows = [dict(r, attempts=list(r["attempts"])) for r in rows]
             return {"pending": len(self._queue) + self._in_flight, "paused": self.paused,
                     "lose_next": self.lose_next, "count": len(self.records), "deliveries": rows}

@@ -149,6 +149,7 @@ class Simulator:
 def _handler(sim: Simulator):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes
         server_version = "StarshipitSimulator/1.0"
 
         def log_message(self, format, *args):  # noqa: A002 - the base class's name
@@ -319,7 +320,8 @@ def _handler(sim: Simulator):
                     sim.faults.clear()
                 return self._send(200, {"faults": list(sim.faults)})
             if head == "deliveries":
-                return self._send(200, deliverer.snapshot(int(query.get("since", 0))))
+                return self._send(200, deliverer.snapshot(int(query.get("since", 0)),
+                                                         query.get("bodies", "") in ("1", "true")))
             if head == "wait":
                 idle = deliverer.wait_idle(float(query.get("timeout", 30)))
                 return self._send(200, {"idle": idle, "pending": deliverer.pending})
