@@ -37,3 +37,8 @@ def _register_blueprints(app: Flask) -> None:
     register_pages(app)
     security.csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+
+    from app.webhooks import bp as webhooks_bp
+
+    security.csrf.exempt(webhooks_bp)
+    app.register_blueprint(webhooks_bp)

@@ -1,0 +1,226 @@
+"""Applying one inbox event to the order mirror and the stock ledger.
+
+`apply_event` runs inside the caller's transaction with the inbox row and the order row locked
+(SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers), and marks the event processed
+or ignored in that same transaction: a crash can only mean "not applied yet".
+
+Out-of-order delivery: each order remembers the occurred_at of the newest event applied
+(`last_event_at`). An older order_created or order_changed changes nothing (timeline note, event
+ignored); an order_deleted never cancels an order that shipped; a shipment is always applied for
+quantities not yet shipped. Shipments are applied as cumulative targets where the sender says what
+has shipped so far (items' quantity - quantity_to_ship), so shipments arriving in any order, or
+again under another id (a poll, a tracking webhook), never ship anything twice.
+
+Decision on order_changed (and a newer order_created of a known order): the order goes back to
+PENDING when its lines changed; an address-only change keeps the order's place in the workflow.
+"""
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session
+
+from app.errors import ValidationFailed
+from app.models import InboxEvent, InboxStatus, Order, OrderStatus
+from app.orders import mirror, payloads, shipping
+from app.orders.payloads import SHIPPING_TRACKING_STATUSES, OrderData
+from app.timeutil import isoformat, utcnow
+from app.warehouses import get_warehouse
+
+
+def apply_event(session: Session, event: InboxEvent, fetched_order: dict | None = None) -> str:
+    """Apply a locked, pending inbox event; set and return its new status."""
+    body = json.loads(event.payload)
+    if event.kind == "tracking":
+        status = _apply_tracking(session, event, body, fetched_order)
+    else:
+        status = _apply_order_event(session, event, body)
+    event.status = status
+    event.processed_at = utcnow()
+    session.flush()
+    return status
+
+
+def needs_api_order(session: Session, event: InboxEvent) -> bool:
+    """A Printed/Dispatched tracking update for an order the WMS has not shipped in full."""
+    if event.kind != "tracking" or event.event_type not in SHIPPING_TRACKING_STATUSES:
+        return False
+    order = mirror.find_order(session, event.order_number)
+    return order is None or order.status != OrderStatus.SHIPPED
+
+
+# ---- order events ---------------------------------------------------------------------------
+
+
+def _apply_order_event(session: Session, event: InboxEvent, body: dict) -> str:
+    data = payloads.order_data(body.get("order"))
+    occurred = mirror.aware(event.occurred_at)
+    order, created = _lock(session, data)
+    newer = created or order.last_event_at is None or occurred >= mirror.aware(order.last_event_at)
+    handler = {
+        "order_created": _created,
+        "order_changed": _changed,
+        "order_deleted": _deleted,
+        "order_shipped": _shipped,
+    }.get(event.event_type)
+    if handler is None:
+        raise ValidationFailed(f"unknown order event {event.event_type!r}")
+    status, message = handler(session, order, data, body, created=created, newer=newer)
+    if status == InboxStatus.PROCESSED and (newer or order.last_event_at is None):
+        order.last_event_at = occurred
+    order.updated_at = utcnow()
+    kind = event.event_type if status == InboxStatus.PROCESSED else "warning"
+    mirror.note(session, order, kind, message, occurred_at=occurred, inbox_event_id=event.id)
+    return status
+
+
+def _lock(session: Session, data: OrderData) -> tuple[Order, bool]:
+    existing = mirror.find_order(session, data.order_number)
+    warehouse_id = existing.warehouse_id if existing else get_warehouse(session, data.warehouse_code).id
+    order, created = mirror.lock_order(session, data.order_number, warehouse_id=warehouse_id)
+    if not created and data.warehouse_code and not mirror.lines_of(session, order):
+        order.warehouse_id = get_warehouse(session, data.warehouse_code).id
+    return order, created
+
+
+def _older(order: Order, what: str) -> str:
+    return f"{what} older than the last event applied ({isoformat(mirror.aware(order.last_event_at))}): nothing changed"
+
+
+def _created(session, order, data, body, *, created, newer):
+    if not newer:
+        return InboxStatus.IGNORED, _older(order, "order_created")
+    changed = mirror.update_order(session, order, data)
+    shipped = mirror.shipped_status(session, order)
+    if created:
+        order.status = shipped or OrderStatus.PENDING
+        return InboxStatus.PROCESSED, f"order created with {len(data.lines)} line(s)"
+    if shipped:
+        order.status = shipped
+    elif changed or order.status == OrderStatus.CANCELLED:
+        order.status = OrderStatus.PENDING
+    return InboxStatus.PROCESSED, "order created again: details refreshed" + (", lines changed" if changed else "")
+
+
+def _changed(session, order, data, body, *, created, newer):
+    if not newer:
+        return InboxStatus.IGNORED, _older(order, "order_changed")
+    if not created and order.status == OrderStatus.SHIPPED:
+        return InboxStatus.IGNORED, "order_changed ignored: the order has already shipped"
+    if not created and order.status == OrderStatus.CANCELLED:
+        return InboxStatus.IGNORED, "order_changed ignored: the order was deleted in Starshipit"
+    changed = mirror.update_order(session, order, data)
+    shipped = mirror.shipped_status(session, order)
+    if shipped:
+        order.status = shipped
+    elif changed or created:
+        order.status = OrderStatus.PENDING
+    if created:
+        return InboxStatus.PROCESSED, f"order changed (first seen): {len(data.lines)} line(s)"
+    return InboxStatus.PROCESSED, "order changed: " + ("lines refreshed, back to PENDING" if changed else "details refreshed")
+
+
+def _deleted(session, order, data, body, *, created, newer):
+    if created:
+        mirror.update_order(session, order, data)
+    if mirror.shipped_status(session, order):
+        return InboxStatus.IGNORED, "order_deleted ignored: the order has already shipped"
+    released = mirror.release_all(session, order)
+    order.status = OrderStatus.CANCELLED
+    return InboxStatus.PROCESSED, "order deleted in Starshipit: cancelled" + (
+        f", {released} allocated unit(s) released" if released else ""
+    )
+
+
+def _shipped(session, order, data, body, *, created, newer):
+    if newer:
+        mirror.update_order(session, order, data)
+    else:
+        mirror.add_missing_lines(session, order, data)
+    wanted = _shipment_wanted(session, order, data, body)
+    result = shipping.ship(session, order, wanted)
+    _record_shipment(session, order, body)
+    _finish_shipment(session, order)
+    return InboxStatus.PROCESSED, result.describe()
+
+
+def _shipment_wanted(session, order: Order, data: OrderData, body: dict) -> dict[str, int]:
+    """What this shipment adds, per SKU, given what has shipped already.
+    - shipment.items absent: every line in full.
+    - the order's items say what has shipped so far (quantity_to_ship) and that covers this
+      shipment: the cumulative target, less what the WMS shipped already.
+    - otherwise the shipment's items as they are, unless its tracking numbers were all seen."""
+    lines = {line.sku: line for line in mirror.lines_of(session, order)}
+    items = payloads.shipment_items(body)
+    if items is None:
+        return {sku: line.quantity - line.shipped_quantity for sku, line in lines.items()}
+    so_far = {line.sku: line.shipped for line in data.lines}
+    if all(so_far.get(sku) is not None and so_far[sku] >= quantity for sku, quantity in items.items()):
+        return {sku: so_far[sku] - lines[sku].shipped_quantity for sku in items if sku in lines}
+    numbers = payloads.tracking_numbers(body)
+    if numbers and set(numbers) <= set(order.tracking_numbers or []):
+        return {}
+    return items
+
+
+def _record_shipment(session, order: Order, body: dict) -> None:
+    numbers = payloads.tracking_numbers(body)
+    known = list(order.tracking_numbers or [])
+    new = [n for n in numbers if n not in known]
+    if new:
+        order.tracking_numbers = known + new
+    shipment = body.get("shipment") if isinstance(body.get("shipment"), dict) else {}
+    carrier = shipment.get("carrier_name") or body.get("carrier_name")
+    if isinstance(carrier, str) and carrier.strip():
+        order.carrier_name = carrier.strip()[:100]
+
+
+def _finish_shipment(session, order: Order) -> None:
+    status = mirror.shipped_status(session, order)
+    if status:
+        order.status = status
+    if status == OrderStatus.SHIPPED:
+        mirror.release_all(session, order)
+
+
+# ---- tracking updates -----------------------------------------------------------------------
+
+
+def _apply_tracking(session: Session, event: InboxEvent, body: dict, fetched_order: dict | None) -> str:
+    status_word = event.event_type
+    occurred = mirror.aware(event.occurred_at)
+    if status_word in SHIPPING_TRACKING_STATUSES and fetched_order is not None:
+        data = payloads.order_data(fetched_order)
+        order, created = _lock(session, data)
+        if created or not mirror.lines_of(session, order):
+            mirror.update_order(session, order, data)
+            order.status = OrderStatus.PENDING
+            order.last_event_at = occurred
+        else:
+            mirror.add_missing_lines(session, order, data)
+        result = shipping.ship(session, order, _tracking_wanted(session, order, data))
+        _record_shipment(session, order, body)
+        _finish_shipment(session, order)
+        order.updated_at = utcnow()
+        message = f"tracking {status_word}: {result.describe()} (lines fetched from Starshipit)"
+        mirror.note(session, order, "tracking", message, occurred_at=occurred, inbox_event_id=event.id)
+        return InboxStatus.PROCESSED
+    order = mirror.find_order(session, event.order_number)
+    if order is None:
+        event.last_error = f"tracking {status_word} for order {event.order_number}, which the WMS does not have: recorded only"
+        return InboxStatus.PROCESSED
+    order, _ = mirror.lock_order(session, event.order_number, warehouse_id=order.warehouse_id)
+    number = body.get("tracking_number")
+    message = f"tracking {status_word}" + (f" ({body.get('carrier_name')} {number})" if number else "")
+    mirror.note(session, order, "tracking", message, occurred_at=occurred, inbox_event_id=event.id)
+    return InboxStatus.PROCESSED
+
+
+def _tracking_wanted(session, order: Order, data: OrderData) -> dict[str, int]:
+    """What Starshipit says has shipped (quantity - quantity_to_ship); every line in full when it
+    does not say, or says nothing has shipped although the label is printed."""
+    lines = {line.sku: line for line in mirror.lines_of(session, order)}
+    so_far = {line.sku: line.shipped for line in data.lines if line.shipped}
+    if so_far:
+        return {sku: q - lines[sku].shipped_quantity for sku, q in so_far.items() if sku in lines}
+    return {sku: line.quantity - line.shipped_quantity for sku, line in lines.items()}

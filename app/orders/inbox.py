@@ -1,0 +1,120 @@
+"""The inbox: every Starshipit event stored once by its dedup key before anything is applied,
+and what a manager does with one that failed (retry, dismiss)."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from app import tasks
+from app.errors import Conflict, NotFound
+from app.models import InboxEvent, InboxStatus, User
+from app.orders.payloads import Incoming
+from app.timeutil import utcnow
+
+RETRY_INTERVALS = [1, 5, 30, 120]  # seconds between RQ attempts
+MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
+STALE_AFTER = timedelta(seconds=60)  # a pending event this old is enqueued again by the poll
+
+
+def store(session: Session, incoming: Incoming, payload: str) -> int | None:
+    """Insert the event unless its dedup key is already there; its id, or None for a duplicate.
+    One INSERT ... ON CONFLICT DO NOTHING: safe when duplicates arrive at the same moment."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboxEvent)
+        .values(
+            dedup_key=incoming.dedup_key,
+            kind=incoming.kind,
+            event_type=incoming.event_type,
+            order_number=incoming.order_number,
+            starshipit_order_id=incoming.starshipit_order_id,
+            occurred_at=incoming.occurred_at,
+            payload=payload,
+            status=InboxStatus.PENDING,
+            attempts=0,
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(InboxEvent.id)
+    )
+    return session.execute(statement).scalar()
+
+
+def store_json(session: Session, incoming: Incoming, body: dict) -> int | None:
+    return store(session, incoming, json.dumps(body, separators=(",", ":"), sort_keys=True))
+
+
+def enqueue_processing(event_id: int):
+    """Apply the event in the background (RQ, retried with backoff) or now (no Redis)."""
+    from jobs.events import process_event
+
+    return tasks.enqueue(process_event, event_id, retry_intervals=RETRY_INTERVALS, job_id=job_id(event_id))
+
+
+def job_id(event_id: int) -> str:
+    return f"wms-inbox-{event_id}"
+
+
+def lock_event(session: Session, event_id: int) -> InboxEvent | None:
+    statement = (
+        select(InboxEvent).where(InboxEvent.id == event_id).with_for_update().execution_options(populate_existing=True)
+    )
+    return session.scalars(statement).first()
+
+
+def record_failure(session: Session, event_id: int, error: str, *, final: bool) -> InboxEvent | None:
+    """One more failed attempt; the event fails for good when `final` or out of attempts."""
+    event = lock_event(session, event_id)
+    if event is None or event.status != InboxStatus.PENDING:
+        return event
+    event.attempts += 1
+    event.last_error = error[:4000]
+    if final or event.attempts >= MAX_ATTEMPTS:
+        event.status = InboxStatus.FAILED
+    session.flush()
+    return event
+
+
+def retry_event(session: Session, event_id: int) -> InboxEvent:
+    """A failed event back to pending with its attempts reset; the caller then enqueues it."""
+    event = lock_event(session, event_id)
+    if event is None:
+        raise NotFound(f"no event {event_id}")
+    if event.status != InboxStatus.FAILED:
+        raise Conflict(f"event {event_id} is {event.status}, only a failed event can be retried")
+    event.status, event.attempts, event.last_error, event.processed_at = InboxStatus.PENDING, 0, None, None
+    session.flush()
+    return event
+
+
+def dismiss_event(session: Session, event_id: int, user_id: int | None) -> InboxEvent:
+    """Give up on a failed (or stuck pending) event: status ignored, who and when recorded."""
+    event = lock_event(session, event_id)
+    if event is None:
+        raise NotFound(f"no event {event_id}")
+    if event.status not in (InboxStatus.FAILED, InboxStatus.PENDING):
+        raise Conflict(f"event {event_id} is {event.status} and cannot be dismissed")
+    user = session.get(User, user_id) if user_id is not None else None
+    who = user.username if user is not None else f"user {user_id}"
+    note = f"dismissed by {who} at {utcnow().isoformat(timespec='seconds')}"
+    event.last_error = f"{note}; last error: {event.last_error}" if event.last_error else note
+    event.status, event.processed_at = InboxStatus.IGNORED, utcnow()
+    session.flush()
+    return event
+
+
+def stale_pending(session: Session, *, older_than: timedelta = STALE_AFTER, limit: int = 500) -> list[int]:
+    """Pending events received a while ago: their job was lost or never enqueued."""
+    cutoff = utcnow() - older_than
+    statement = (
+        select(InboxEvent.id)
+        .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.received_at < cutoff)
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))

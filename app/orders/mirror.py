@@ -1,0 +1,206 @@
+"""The order mirror: Starshipit's order as the WMS keeps it (order, lines, timeline), and the
+allocations that stop fitting when an order changes or is cancelled."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from app import ledger
+from app.models import Allocation, Order, OrderLine, OrderStatus, OrderTimelineEntry, Product
+from app.orders.payloads import OrderData
+from app.timeutil import utcnow
+
+SHIPPED_STATES = (OrderStatus.SHIPPED, OrderStatus.PARTIALLY_SHIPPED)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without their zone; every one we store is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def find_order(session: Session, order_number: str) -> Order | None:
+    return session.scalars(select(Order).where(Order.order_number == order_number)).first()
+
+
+def lock_order(session: Session, order_number: str, *, warehouse_id: int) -> tuple[Order, bool]:
+    """The order row, locked for this transaction, created empty if new; (order, created).
+    Creating with ON CONFLICT DO NOTHING means two workers racing on a new order both end up
+    holding (in turn) the same row instead of one failing on the unique order number."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    statement = (
+        insert(Order)
+        .values(
+            order_number=order_number,
+            warehouse_id=warehouse_id,
+            status=OrderStatus.PENDING,
+            tracking_numbers=[],
+            destination={},
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["order_number"])
+        .returning(Order.id)
+    )
+    created = session.execute(statement).scalar() is not None
+    order = session.scalars(
+        select(Order).where(Order.order_number == order_number).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    return order, created
+
+
+def lines_of(session: Session, order: Order) -> list[OrderLine]:
+    return list(session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)))
+
+
+def open_allocations(session: Session, line_ids: list[int]) -> list[Allocation]:
+    if not line_ids:
+        return []
+    statement = (
+        select(Allocation)
+        .where(Allocation.order_line_id.in_(line_ids), Allocation.quantity > 0)
+        .order_by(Allocation.id)
+    )
+    return list(session.scalars(statement))
+
+
+def update_order(session: Session, order: Order, data: OrderData) -> bool:
+    """Refresh the order's fields and lines from Starshipit's order; True when the lines changed.
+    A line never drops below what has already shipped; a removed line is deleted, or kept at its
+    shipped quantity when stock already moved or was promised for it. Allocations beyond what a
+    line still needs are released."""
+    order.starshipit_order_id = data.order_id if data.order_id is not None else order.starshipit_order_id
+    order.reference = data.reference
+    order.destination = data.destination
+    order.channel = data.channel or order.channel
+    order.carrier_name = data.carrier_name or order.carrier_name
+    order.starshipit_status = data.status or order.starshipit_status
+    order.updated_at = utcnow()
+
+    products = _products(session, [line.sku for line in data.lines])
+    current = {line.sku: line for line in lines_of(session, order)}
+    changed = False
+    for wanted in data.lines:
+        line = current.pop(wanted.sku, None)
+        if line is None:
+            product = products.get(wanted.sku)
+            session.add(
+                OrderLine(
+                    order_id=order.id,
+                    sku=wanted.sku,
+                    product_id=product,
+                    description=wanted.description,
+                    quantity=wanted.quantity,
+                    unknown_sku=product is None,
+                )
+            )
+            changed = True
+            continue
+        quantity = max(wanted.quantity, line.shipped_quantity)
+        changed = changed or quantity != line.quantity
+        line.quantity = quantity
+        line.description = wanted.description or line.description
+        if line.product_id is None and wanted.sku in products:
+            line.product_id, line.unknown_sku = products[wanted.sku], False
+    referenced = _referenced_lines(session, [line.id for line in current.values()])
+    for line in current.values():
+        if line.quantity != line.shipped_quantity:
+            changed = True
+        if line.shipped_quantity == 0 and line.id not in referenced:
+            session.delete(line)
+        else:
+            line.quantity = line.shipped_quantity
+    session.flush()
+    release_unfit(session, order)
+    return changed
+
+
+def add_missing_lines(session: Session, order: Order, data: OrderData) -> None:
+    """Lines a (possibly older) event names that the mirror lacks, added without touching the rest."""
+    have = {line.sku for line in lines_of(session, order)}
+    missing = [line for line in data.lines if line.sku not in have]
+    products = _products(session, [line.sku for line in missing])
+    for wanted in missing:
+        product = products.get(wanted.sku)
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                sku=wanted.sku,
+                product_id=product,
+                description=wanted.description,
+                quantity=wanted.quantity,
+                unknown_sku=product is None,
+            )
+        )
+    session.flush()
+
+
+def release_unfit(session: Session, order: Order) -> int:
+    """Release what each line has allocated beyond what it still needs (ordered - shipped):
+    unpicked allocations go first, newest first. Picked stock stays where it is."""
+    released = 0
+    lines = lines_of(session, order)
+    by_line: dict[int, list[Allocation]] = {}
+    for allocation in open_allocations(session, [line.id for line in lines]):
+        by_line.setdefault(allocation.order_line_id, []).append(allocation)
+    for line in lines:
+        allocations = by_line.get(line.id, [])
+        excess = sum(a.quantity for a in allocations) - max(0, line.quantity - line.shipped_quantity)
+        for allocation in sorted(allocations, key=lambda a: (a.picked, -a.id)):
+            if excess <= 0:
+                break
+            take = min(excess, allocation.quantity)
+            released += ledger.release(session, allocation, take)
+            excess -= take
+    return released
+
+
+def release_all(session: Session, order: Order) -> int:
+    lines = lines_of(session, order)
+    return sum(ledger.release(session, a) for a in open_allocations(session, [line.id for line in lines]))
+
+
+def shipped_status(session: Session, order: Order) -> str | None:
+    """SHIPPED when every line has shipped in full, PARTIALLY_SHIPPED when some has; else None."""
+    lines = lines_of(session, order)
+    if not any(line.shipped_quantity for line in lines):
+        return None
+    if all(line.shipped_quantity >= line.quantity for line in lines):
+        return OrderStatus.SHIPPED
+    return OrderStatus.PARTIALLY_SHIPPED
+
+
+def note(session: Session, order: Order, kind: str, message: str, *, occurred_at=None, inbox_event_id=None) -> None:
+    session.add(
+        OrderTimelineEntry(
+            order_id=order.id,
+            kind=kind[:32],
+            message=message[:1000],
+            occurred_at=occurred_at,
+            inbox_event_id=inbox_event_id,
+        )
+    )
+
+
+def _products(session: Session, skus: list[str]) -> dict[str, int]:
+    if not skus:
+        return {}
+    return dict(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).all())
+
+
+def _referenced_lines(session: Session, line_ids: list[int]) -> set[int]:
+    if not line_ids:
+        return set()
+    statement = (
+        select(Allocation.order_line_id)
+        .where(Allocation.order_line_id.in_(line_ids))
+        .group_by(Allocation.order_line_id)
+        .having(func.count() > 0)
+    )
+    return set(session.scalars(statement))

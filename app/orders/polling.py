@@ -1,0 +1,149 @@
+"""Polling Starshipit for what lost webhooks missed.
+
+Every poll lists unshipped and shipped orders updated since the last poll (the watermark, kept in
+the Setting table) and turns what the mirror lacks into order events, fed through the same inbox
+and processing path as webhooks, with deterministic dedup keys
+("poll:<order_id>:<event>:<last_updated>") so a poll repeated over the same window adds nothing:
+- an unshipped order the WMS does not have -> order_created;
+- a shipped order the WMS has not shipped in full -> order_shipped (its items say what has
+  shipped so far, so nothing ships twice).
+The poll also re-enqueues pending events whose job was lost (a crash, Redis down).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app import db, tasks
+from app.models import Order, OrderStatus, Setting
+from app.orders import inbox, payloads
+from app.orders.payloads import Incoming
+from app.timeutil import isoformat, parse_timestamp, utcnow
+
+log = logging.getLogger(__name__)
+
+WATERMARK_KEY = "STARSHIPIT_POLL_WATERMARK"
+OVERLAP = timedelta(minutes=2)  # clocks differ; repeats are harmless (dedup keys)
+POLL_EVERY = timedelta(seconds=60)
+POLL_JOB_ID = "wms-starshipit-poll"
+
+
+def poll() -> dict:
+    from app.starshipit.client import client_from_settings
+
+    started = utcnow()
+    with db.reading() as session:
+        since = _watermark(session)
+        client = client_from_settings(session)
+    created = shipped = 0
+    with client:
+        unshipped = list(client.iter_unshipped(since=since))
+        shipped_orders = list(client.iter_shipped(since=since))
+    numbers = [o.get("order_number") for o in unshipped + shipped_orders if isinstance(o, dict)]
+    with db.reading() as session:
+        known = _statuses(session, [n for n in numbers if isinstance(n, str)])
+    new_ids: list[int] = []
+    for order in unshipped:
+        if isinstance(order, dict) and order.get("order_number") not in known:
+            created += _feed(order, "order_created", new_ids)
+    for order in shipped_orders:
+        if isinstance(order, dict) and known.get(order.get("order_number")) != OrderStatus.SHIPPED:
+            shipped += _feed(order, "order_shipped", new_ids)
+    db.atomic(_save_watermark, started - OVERLAP)
+    for event_id in new_ids:
+        inbox.enqueue_processing(event_id)
+    requeued = requeue_stale()
+    summary = {"since": isoformat(since), "unshipped": len(unshipped), "shipped": len(shipped_orders),
+               "order_created": created, "order_shipped": shipped, "requeued": requeued}
+    log.info("Starshipit poll: %s", summary)
+    return summary
+
+
+def _feed(order: dict, event: str, new_ids: list[int]) -> int:
+    """Store one synthesized event; 1 if it is new."""
+    try:
+        data = payloads.order_data(order)
+    except Exception as error:  # noqa: BLE001 - one bad order must not stop the poll
+        log.warning("poll: skipping an order Starshipit listed: %s", error)
+        return 0
+    updated = data.last_updated or order.get("order_date") or ""
+    key = payloads.dedup_key(f"poll:{data.order_id if data.order_id is not None else data.order_number}:{event}:{updated}")
+    occurred = parse_timestamp(updated) or utcnow()
+    body = {"event": event, "event_id": key, "occurred_at": isoformat(occurred), "source": "poll", "order": order}
+    if event == "order_shipped":
+        so_far = [{"sku": line.sku, "quantity": line.shipped} for line in data.lines if line.shipped]
+        if so_far:
+            body["shipment"] = {"items": so_far}
+    incoming = Incoming("order", event, key, data.order_number, data.order_id, occurred)
+    event_id = db.atomic(inbox.store_json, incoming, body)
+    if event_id is None:
+        return 0
+    new_ids.append(event_id)
+    return 1
+
+
+def requeue_stale() -> int:
+    """Enqueue again the pending events nobody is working on."""
+    with db.reading() as session:
+        stale = inbox.stale_pending(session)
+    count = 0
+    for event_id in stale:
+        if _job_active(inbox.job_id(event_id)):
+            continue
+        inbox.enqueue_processing(event_id)
+        count += 1
+    return count
+
+
+def _job_active(job_id: str) -> bool:
+    q = tasks.queue()
+    if q is None:
+        return False
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        status = Job.fetch(job_id, connection=q.connection).get_status()
+    except NoSuchJobError:
+        return False
+    return status in ("queued", "started", "scheduled", "deferred")
+
+
+def schedule_next(delay: timedelta = POLL_EVERY) -> None:
+    """Schedule the next periodic poll (one chain: a fixed job id)."""
+    q = tasks.queue()
+    if q is None:
+        return
+    from jobs.events import poll_starshipit
+
+    q.enqueue_in(delay, poll_starshipit, reschedule=True, job_id=POLL_JOB_ID)
+
+
+def ensure_scheduled() -> None:
+    """Start the periodic poll unless a poll is already queued, running or scheduled."""
+    if not _job_active(POLL_JOB_ID):
+        schedule_next(timedelta(seconds=1))
+
+
+def _statuses(session, numbers: list[str]) -> dict[str, str]:
+    statuses: dict[str, str] = {}
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start:start + 500]
+        statuses.update(session.execute(select(Order.order_number, Order.status).where(Order.order_number.in_(chunk))).all())
+    return statuses
+
+
+def _watermark(session):
+    row = session.get(Setting, WATERMARK_KEY)
+    return parse_timestamp(row.value) if row is not None else None
+
+
+def _save_watermark(session, moment) -> None:
+    row = session.get(Setting, WATERMARK_KEY)
+    if row is None:
+        session.add(Setting(key=WATERMARK_KEY, value=isoformat(moment), updated_at=utcnow()))
+    else:
+        row.value, row.updated_at = isoformat(moment), utcnow()
+    session.flush()

@@ -1,0 +1,69 @@
+"""Running one inbox event: fetch what it needs from Starshipit (outside any transaction), apply it
+in one transaction, and count a failure when it does not apply."""
+from __future__ import annotations
+
+import logging
+
+from app import db
+from app.errors import WmsError
+from app.models import InboxEvent, InboxStatus
+from app.orders import events, inbox
+
+log = logging.getLogger(__name__)
+
+
+class EventNotApplied(Exception):
+    """Raised to RQ so that it retries the job with backoff."""
+
+
+def process(event_id: int, *, retries_left: bool = False) -> str:
+    """Apply the event once; returns its status. With `retries_left` (an RQ job with retries to
+    come) a failure raises EventNotApplied so that RQ tries again later; otherwise the failure is
+    recorded and the event stays pending (for the poll's sweep) until it runs out of attempts."""
+    with db.reading() as session:
+        event = session.get(InboxEvent, event_id)
+        if event is None:
+            return "missing"
+        if event.status != InboxStatus.PENDING:
+            return event.status
+        needs_order = events.needs_api_order(session, event)
+        order_number = event.order_number
+    try:
+        fetched = fetch_order(order_number) if needs_order else None
+        return db.atomic(_apply, event_id, fetched)
+    except Exception as error:  # noqa: BLE001 - every failure is recorded on the event
+        terminal = isinstance(error, (WmsError, ValueError))  # the payload can never apply as it is
+        final = terminal or (not retries_left and _is_rq_job())
+        message = f"{type(error).__name__}: {error}"
+        log.warning("inbox event %s not applied: %s", event_id, message)
+        failed = db.atomic(inbox.record_failure, event_id, message, final=final)
+        if failed is not None and failed.status == InboxStatus.PENDING and retries_left:
+            raise EventNotApplied(message) from error
+        return failed.status if failed is not None else "missing"
+
+
+def _apply(session, event_id: int, fetched: dict | None) -> str:
+    event = inbox.lock_event(session, event_id)
+    if event is None:
+        return "missing"
+    if event.status != InboxStatus.PENDING:
+        return event.status
+    return events.apply_event(session, event, fetched)
+
+
+def fetch_order(order_number: str) -> dict:
+    """Starshipit's order, for a tracking update that says it has shipped."""
+    from app.starshipit.client import client_from_settings
+
+    with db.reading() as session:
+        client = client_from_settings(session)
+    with client:
+        return client.get_order(order_number=order_number)
+
+
+def _is_rq_job() -> bool:
+    try:
+        from rq import get_current_job
+    except ImportError:  # pragma: no cover
+        return False
+    return get_current_job() is not None

@@ -1,0 +1,65 @@
+"""POST /webhooks/starshipit: Starshipit's order events and tracking updates.
+
+Fast and durable: check the signature, read the body, store it in the inbox (one INSERT, repeats
+ignored by their dedup key), commit, then enqueue its processing. Nothing is applied here when
+Redis is configured; without Redis the job runs in-process after the commit.
+Answers: 202 a new order event, 200 a repeat, 200 every tracking update (as Starshipit expects),
+401 a wrong or missing signature while a secret is set, 400 a body of neither kind.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from flask import Blueprint, jsonify, request
+
+from app import db
+from app.errors import WmsError
+from app.orders import inbox
+from app.orders.payloads import read_webhook
+from app.settings_store import effective
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+SIGNATURE_HEADER = "X-Starshipit-Signature"
+EVENT_ID_HEADER = "X-Starshipit-Event-Id"
+
+
+def signature_ok(secret: str, raw: bytes, given: str | None) -> bool:
+    """base64 (or hex) HMAC-SHA256 of the raw body, compared in constant time."""
+    if not given:
+        return False
+    digest = hmac.new(secret.encode(), raw, hashlib.sha256).digest()
+    given = given.strip()
+    if given.lower().startswith("sha256="):
+        given = given[7:]
+    expected_b64 = base64.b64encode(digest).decode()
+    ok_b64 = hmac.compare_digest(given.encode(), expected_b64.encode())
+    ok_hex = hmac.compare_digest(given.lower().encode(), digest.hex().encode())
+    return ok_b64 or ok_hex
+
+
+def _error(status: int, code: str, message: str):
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+@bp.post("/starshipit")
+def starshipit():
+    raw = request.get_data(cache=False)
+    with db.reading() as session:
+        secret = effective(session, "STARSHIPIT_WEBHOOK_SECRET")
+    if secret and not signature_ok(secret, raw, request.headers.get(SIGNATURE_HEADER)):
+        return _error(401, "bad_signature", f"{SIGNATURE_HEADER} is missing or does not match the body")
+    try:
+        incoming, _body = read_webhook(raw, request.headers.get(EVENT_ID_HEADER))
+    except WmsError as error:
+        return _error(400, error.code, error.message)
+    event_id = db.atomic(inbox.store, incoming, raw.decode("utf-8"))
+    if event_id is not None:
+        inbox.enqueue_processing(event_id)
+    answer = {"received": True, "duplicate": event_id is None, "dedup_key": incoming.dedup_key}
+    status = 202 if event_id is not None and incoming.kind == "order" else 200
+    return jsonify(answer), status

@@ -1,0 +1,1 @@
+"""Background job functions (RQ). Each is a thin caller of the warehouse logic in app/."""
