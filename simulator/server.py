@@ -130,11 +130,19 @@ class Simulator:
         def loop():
             rng = random.Random()
             waiting: list[str] = []
+            travelling: list[tuple[str, int]] = []  # shipped orders and how far their parcel got
+            journey = ("Dispatched", "InTransit", "OutForDelivery", "Delivered")
             while not self._demo_stop.wait(interval):
                 try:
-                    if waiting and rng.random() < ship_rate:
+                    if travelling and rng.random() < 0.25:
+                        number, step = travelling.pop(0)
+                        self.store.advance_tracking(number, journey[step])
+                        if step + 1 < len(journey):
+                            travelling.append((number, step + 1))
+                    elif waiting and rng.random() < ship_rate:
                         number = waiting.pop(0)
                         self.store.ship(order_number=number)
+                        travelling.append((number, 0))
                     else:
                         order = self.scenarios.new_order(prefix="DEMO-")
                         waiting.append(order["order_number"])

@@ -317,3 +317,14 @@ def test_wms_simulator_command_serves_the_api_and_the_controls(tmp_path):
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_demo_mode_keeps_creating_and_shipping_orders(receiver):
+    sim = Simulator(wms_url=receiver.url, secret=SECRET, skus=["DEMO-SKU"]).start()
+    try:
+        sim.start_demo(interval=0.02)
+        [shipped] = receiver.wait_for(1, kind="order_shipped")[:1]
+        assert receiver.bodies("order_created")
+        assert {i["sku"] for i in shipped["order"]["items"]} == {"DEMO-SKU"}
+    finally:
+        sim.stop()
