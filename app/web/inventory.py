@@ -1,0 +1,167 @@
+"""Stock: by product and by location, a SKU's movement history, and manager adjustments."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+from sqlalchemy import func
+from sqlmodel import select
+
+from app import db
+from app.catalog import find_product, get_product
+from app.errors import NotFound, ValidationFailed, WmsError
+from app.inventory import ADJUSTMENT_REASONS, adjust_stock, movement_history, stock_at_location, stock_by_product, stock_summary
+from app.ledger import InsufficientStock, LedgerError
+from app.models import Location, MovementType, Role, StockLevel, Warehouse
+from app.security import requires
+from app.warehouses import get_warehouse
+from app.web.locations import find_locations
+from app.web.products import page_number
+
+bp = Blueprint("inventory", __name__, url_prefix="/inventory")
+
+PAGE_SIZE = 50
+HISTORY_PAGE = 50
+MOVEMENT_TYPES = sorted(value for name, value in vars(MovementType).items() if name.isupper())
+
+
+def refusal(error: Exception) -> tuple[int, str]:
+    """Status and message for a request the warehouse refused (nothing was changed)."""
+    if isinstance(error, WmsError):
+        return error.status, error.message
+    return (409 if isinstance(error, InsufficientStock) else 400), str(error)
+
+
+@bp.get("/")
+@requires(Role.PICKER)
+def index():
+    query = request.args.get("q", "").strip()
+    page = page_number()
+    with db.reading() as session:
+        rows = stock_by_product(session, query, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    context = dict(rows=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page, query=query)
+    template = "inventory/_by_product.html" if request.htmx else "inventory/index.html"
+    return render_template(template, **context)
+
+
+def _units_by_location(session, location_ids: list[int]) -> dict[int, tuple[int, int]]:
+    rows = session.exec(
+        select(StockLevel.location_id, func.count(), func.sum(StockLevel.on_hand))
+        .where(StockLevel.location_id.in_(location_ids), StockLevel.on_hand > 0)
+        .group_by(StockLevel.location_id)
+    )
+    return {location_id: (int(skus), int(units or 0)) for location_id, skus, units in rows}
+
+
+@bp.get("/locations")
+@requires(Role.PICKER)
+def by_location():
+    query = request.args.get("q", "").strip()
+    page = page_number()
+    with db.reading() as session:
+        site = get_warehouse(session)
+        places = find_locations(session, site.id, query=query, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        units = _units_by_location(session, [p.id for p in places])
+    context = dict(
+        site=site, places=places[:PAGE_SIZE], units=units, has_next=len(places) > PAGE_SIZE, page=page, query=query
+    )
+    template = "inventory/_by_location.html" if request.htmx else "inventory/by_location.html"
+    return render_template(template, **context)
+
+
+@bp.get("/locations/<int:location_id>")
+@requires(Role.PICKER)
+def location(location_id: int):
+    with db.reading() as session:
+        place = session.get(Location, location_id)
+        if place is None:
+            raise NotFound(f"no location {location_id}")
+        site = session.get(Warehouse, place.warehouse_id)
+        rows = stock_at_location(session, place.id)
+    return render_template("inventory/location.html", place=place, site=site, rows=rows)
+
+
+def _history_filters() -> dict:
+    args = request.args
+    filters = {
+        "sku": args.get("sku", "").strip(),
+        "type": args.get("type", "").strip(),
+        "location": args.get("location", "").strip(),
+        "reference": args.get("reference", "").strip(),
+        "before_id": None,
+    }
+    if filters["type"] and filters["type"] not in MOVEMENT_TYPES:
+        raise ValidationFailed(f"type must be one of {', '.join(MOVEMENT_TYPES)}", field="type")
+    before = args.get("before_id", "").strip()
+    if before:
+        if not before.isdigit():
+            raise ValidationFailed("before_id must be a movement number", field="before_id")
+        filters["before_id"] = int(before)
+    return filters
+
+
+def _location_for_filter(session, code: str) -> Location:
+    """Any location of the default warehouse (virtual ones too) by code or barcode."""
+    site = get_warehouse(session)
+    place = session.exec(
+        select(Location)
+        .where(Location.warehouse_id == site.id, (Location.code == code.upper()) | (Location.barcode == code))
+        .order_by(Location.id)
+    ).first()
+    if place is None:
+        raise NotFound(f"no location {code}", field="location")
+    return place
+
+
+@bp.get("/history")
+@requires(Role.PICKER)
+def history():
+    """Movements newest first, for one SKU or all, with filters; page on with before_id."""
+    filters = _history_filters()
+    with db.reading() as session:
+        summary = stock_summary(session, filters["sku"]) if filters["sku"] else None
+        product = get_product(session, filters["sku"]) if filters["sku"] else None
+        location_id = _location_for_filter(session, filters["location"]).id if filters["location"] else None
+        movements = movement_history(
+            session, sku=filters["sku"] or None, type=filters["type"] or None, reference=filters["reference"] or None,
+            location_id=location_id, before_id=filters["before_id"], limit=HISTORY_PAGE + 1,
+        )
+    context = dict(
+        filters=filters, summary=summary, product=product, types=MOVEMENT_TYPES,
+        movements=movements[:HISTORY_PAGE], next_before=movements[HISTORY_PAGE - 1]["id"] if len(movements) > HISTORY_PAGE else None,
+    )
+    template = "inventory/_history.html" if request.htmx else "inventory/history.html"
+    return render_template(template, **context)
+
+
+def _adjust(session, *, location, product, quantity, reason, reference, user_id):
+    """One adjustment in one transaction: the product may be scanned by barcode."""
+    found = find_product(session, product)
+    posted = adjust_stock(
+        session, sku=found.sku, location=location, quantity=quantity, reason=reason,
+        reference=reference or None, user_id=user_id,
+    )
+    return found, posted
+
+
+@bp.route("/adjust", methods=["GET", "POST"])
+@requires(Role.MANAGER)
+def adjust():
+    values = {"location": "", "product": "", "quantity": "", "reason": "", "reference": ""}
+    if request.method == "GET":
+        return render_template("inventory/adjust.html", values=values, reasons=ADJUSTMENT_REASONS)
+    values = {key: request.form.get(key, "").strip() for key in values}
+    try:
+        product, posted = db.atomic(_adjust, **values, user_id=current_user.id)
+    except (WmsError, LedgerError) as error:
+        status, message = refusal(error)
+        return render_template(
+            "inventory/adjust.html", values=values, reasons=ADJUSTMENT_REASONS, error=message,
+            field=getattr(error, "field", None),
+        ), status
+    quantity = int(values["quantity"])
+    message = (
+        f"{quantity:+d} × {product.sku} ({product.name}) at {values['location'].upper()}, {values['reason']}. "
+        f"On hand there now: {posted.on_hand}."
+    )
+    kept = {"location": values["location"], "product": "", "quantity": "", "reason": values["reason"], "reference": ""}
+    return render_template("inventory/adjust.html", values=kept, reasons=ADJUSTMENT_REASONS, done=message)

@@ -1,0 +1,141 @@
+"""Products: find by SKU, name or barcode; managers create, edit and import them."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlmodel import select
+
+from app import db
+from app.catalog import barcodes_of, create_product, get_product, import_products_csv, search_products, update_product
+from app.errors import WmsError
+from app.models import ProductBarcode, Role
+from app.security import requires
+
+bp = Blueprint("products", __name__, url_prefix="/products")
+
+PAGE_SIZE = 50
+
+
+def page_number() -> int:
+    """The 1-based page asked for; anything that is not a positive whole number is page 1."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def split_barcodes(text: str) -> list[str]:
+    """Barcodes typed or scanned one per line (commas and spaces also separate them)."""
+    return [code for code in re.split(r"[\s,]+", text or "") if code]
+
+
+def _barcodes_by_product(session, product_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    rows = session.exec(
+        select(ProductBarcode.product_id, ProductBarcode.barcode)
+        .where(ProductBarcode.product_id.in_(product_ids))
+        .order_by(ProductBarcode.id)
+    )
+    for product_id, code in rows:
+        found.setdefault(product_id, []).append(code)
+    return found
+
+
+@bp.get("/")
+@requires(Role.PICKER)
+def index():
+    query = request.args.get("q", "").strip()
+    page = page_number()
+    with db.reading() as session:
+        products = search_products(session, query, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        barcodes = _barcodes_by_product(session, [p.id for p in products])
+    context = dict(
+        products=products[:PAGE_SIZE], barcodes=barcodes, query=query, page=page, has_next=len(products) > PAGE_SIZE
+    )
+    template = "products/_results.html" if request.htmx else "products/index.html"
+    return render_template(template, **context)
+
+
+def _form_values() -> dict:
+    form = request.form
+    return {
+        "sku": form.get("sku", "").strip(),
+        "name": form.get("name", "").strip(),
+        "barcodes": form.get("barcodes", ""),
+        "weight": form.get("weight", "").strip(),
+        "active": form.get("active") == "1",
+    }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Role.MANAGER)
+def new():
+    values = {"sku": "", "name": "", "barcodes": "", "weight": "", "active": True}
+    if request.method == "POST":
+        values = _form_values()
+        try:
+            product = db.atomic(
+                create_product,
+                sku=values["sku"],
+                name=values["name"],
+                barcodes=split_barcodes(values["barcodes"]),
+                weight=values["weight"],
+            )
+        except WmsError as error:
+            return render_template("products/form.html", values=values, error=error, product=None), error.status
+        flash(f"Product {product.sku} created.", "ok")
+        return redirect(url_for("products.index", q=product.sku))
+    return render_template("products/form.html", values=values, error=None, product=None)
+
+
+@bp.route("/<path:sku>/edit", methods=["GET", "POST"])
+@requires(Role.MANAGER)
+def edit(sku: str):
+    with db.reading() as session:
+        product = get_product(session, sku)
+        values = {
+            "sku": product.sku,
+            "name": product.name,
+            "barcodes": "\n".join(barcodes_of(session, product.id)),
+            "weight": "" if product.weight is None else f"{product.weight:g}",
+            "active": product.active,
+        }
+    if request.method == "POST":
+        values = {**_form_values(), "sku": product.sku}
+
+        def change(session):
+            current = get_product(session, product.sku)
+            return update_product(
+                session,
+                current,
+                name=values["name"],
+                barcodes=split_barcodes(values["barcodes"]),
+                weight=values["weight"],
+                active=values["active"],
+            )
+
+        try:
+            db.atomic(change)
+        except WmsError as error:
+            return render_template("products/form.html", values=values, error=error, product=product), error.status
+        flash(f"Product {product.sku} saved.", "ok")
+        return redirect(url_for("products.index", q=product.sku))
+    return render_template("products/form.html", values=values, error=None, product=product)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(Role.MANAGER)
+def import_csv():
+    if request.method == "GET":
+        return render_template("products/import.html", report=None, error=None)
+    upload = request.files.get("file")
+    raw = upload.read() if upload and upload.filename else request.form.get("text", "").encode()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return render_template("products/import.html", report=None, error="the file is not UTF-8 text (save it as CSV UTF-8)"), 400
+    if not text.strip():
+        return render_template("products/import.html", report=None, error="choose a CSV file or paste its rows"), 400
+    report = db.atomic(import_products_csv, text)
+    nothing_done = report.created == 0 and report.updated == 0
+    status = 400 if report.errors and nothing_done else 200
+    return render_template("products/import.html", report=report, error=None), status
