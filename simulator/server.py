@@ -211,6 +211,8 @@ def _handler(sim: Simulator):
                     self._send(404, {"statusCode": 404, "message": "Resource not found"})
             except ApiError as error:
                 self._send(error.status, {"success": False, "errors": error.errors})
+            except (ValueError, TypeError, KeyError) as error:  # a badly typed field in the request
+                self._send(400, {"success": False, "errors": [{"message": "Invalid request", "details": str(error)}]})
             except Exception as error:  # a simulator bug: answer like a server would, keep serving
                 self._send(500, {"success": False, "errors": [{"message": "Internal error", "details": repr(error)}]})
 
