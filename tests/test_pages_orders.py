@@ -260,3 +260,17 @@ def test_actions_need_the_csrf_token_when_csrf_is_on(sqlite_url):
                            headers={"HX-Request": "true", "X-CSRFToken": token})
     assert accepted.status_code == 200
     app.extensions["wms.engine"].dispose()
+
+
+def test_with_two_warehouses_the_list_filters_by_warehouse(picker):
+    from app import db
+    from app.warehouses import create_warehouse
+
+    db.atomic(create_warehouse, code="NORTH", name="North")
+    data.add_order("SO-MAIN")
+    data.add_order("SO-NORTH", warehouse="NORTH")
+    page = text(picker.get("/orders/"))
+    assert 'name="warehouse"' in page and "<th>Warehouse</th>" in page
+    north = text(picker.get("/orders/live?warehouse=north"))
+    assert "SO-NORTH" in north and "SO-MAIN" not in north
+    assert 'data-testid="count-PENDING">1<' in north

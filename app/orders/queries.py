@@ -75,6 +75,10 @@ def _warehouse_id(session: Session, code: str) -> int | None:
     return warehouse_id
 
 
+def warehouse_count(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Warehouse)).one()
+
+
 def status_counts(session: Session, warehouse: str = "") -> dict[str, int]:
     """Orders per status (every status present, zero where none)."""
     statement = select(Order.status, func.count()).group_by(Order.status)

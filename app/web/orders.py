@@ -42,6 +42,7 @@ def live():
 
 def _live_context(session, filters: queries.OrderFilters) -> dict:
     return {
+        "many_warehouses": queries.warehouse_count(session) > 1,
         "filters": filters,
         "counts": queries.status_counts(session, filters.warehouse),
         "page": queries.list_orders(session, filters),
