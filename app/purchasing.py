@@ -34,7 +34,10 @@ def create_purchase_order(
     session.flush()
     seen = set()
     for number, (sku, quantity) in enumerate(lines):
-        product = get_product(session, sku)
+        try:
+            product = get_product(session, sku)
+        except NotFound as error:
+            raise NotFound(error.message, field=f"lines.{number}.sku") from None
         if product.id in seen:
             raise ValidationFailed(f"{product.sku} is on more than one line", field=f"lines.{number}.sku")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:

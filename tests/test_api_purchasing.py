@@ -101,7 +101,7 @@ def test_a_receipt_without_a_po_adds_stock_to_the_named_location(floor):
     "body, status, field",
     [
         ({"sku": "SKU-1", "location": "DOCK", "quantity": 1, "po_number": "PO-404"}, 404, "po_number"),
-        ({"sku": "NOPE", "location": "DOCK", "quantity": 1, "po_number": "PO-1"}, 404, "product"),
+        ({"sku": "NOPE", "location": "DOCK", "quantity": 1, "po_number": "PO-1"}, 404, "sku"),
         ({"sku": "SKU-1", "location": "NOWHERE", "quantity": 1, "po_number": "PO-1"}, 404, "location"),
         ({"sku": "SKU-1", "location": "DOCK", "quantity": 0, "po_number": "PO-1"}, 400, "quantity"),
         ({"sku": "SKU-1", "location": "DOCK", "quantity": 2.5, "po_number": "PO-1"}, 400, "quantity"),
@@ -138,7 +138,7 @@ def purchase_orders():
         ({"lines": [{"sku": "SKU-1", "quantity": 0}]}, 400, "lines.0.quantity"),
         ({"lines": [{"sku": "SKU-1", "quantity": "5"}]}, 400, "lines.0.quantity"),
         ({"lines": [{"sku": "SKU-1"}]}, 400, "lines.0.quantity"),
-        ({"lines": [{"sku": "NOPE", "quantity": 1}]}, 404, "sku"),
+        ({"lines": [{"sku": "NOPE", "quantity": 1}]}, 404, "lines.0.sku"),
         ({"lines": [{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-1", "quantity": 2}]}, 400, "lines.1.sku"),
         ({"supplier": ""}, 400, "supplier"),
         ({"warehouse": "NOPE"}, 404, "warehouse"),

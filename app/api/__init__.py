@@ -28,6 +28,9 @@ Adding an endpoint (the one pattern; app/api/stock.py is a full example):
 - Raise app.errors (ValidationFailed 400, NotFound 404, Conflict 409) from the warehouse
   logic; app/errors_web.py answers them as JSON. Ledger refusals are 409.
 - `errors=` lists the 4xx the route can answer (401, and 400 when it takes input, are added).
+  `field_names={"product": "sku"}` renames an error's field to the name the request uses.
+- What the view returns is checked against `response` (a dict is validated into it), so
+  the document cannot drift from what is sent.
 - /api/v1/openapi.json is generated from app.url_map and these declarations;
   tests/test_api_openapi.py fails on any /api/v1 route without @operation.
 """

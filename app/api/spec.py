@@ -13,7 +13,7 @@ from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from app.errors import ValidationFailed
+from app.errors import ValidationFailed, WmsError
 
 OPENAPI_VERSION = "3.1.0"
 ERROR_DESCRIPTIONS = {
@@ -45,11 +45,14 @@ def operation(
     query: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (),
     tag: str = "api",
+    field_names: dict[str, str] | None = None,
 ):
     """Declare a route's request and answer. The view gets `body=` and/or `query=`
     (validated model instances) beside its URL arguments, and returns an instance of
     `response` or a dict of its shape; it is answered with `status`. Bad JSON, wrong
-    types, missing or unknown fields answer 400 before the view runs."""
+    types, missing or unknown fields answer 400 before the view runs.
+    `field_names` renames the field of an app.errors error to the request's name for it
+    (e.g. {"product": "sku"} where the warehouse logic calls it product)."""
 
     def decorate(view):
         doc = (view.__doc__ or "").strip()
@@ -71,7 +74,12 @@ def operation(
                 url_args["query"] = _validated(query, {k: v for k, v in request.args.items() if v != ""})
             if body is not None:
                 url_args["body"] = _validated(body, request.get_data(), json=True)
-            result = view(**url_args)
+            try:
+                result = view(**url_args)
+            except WmsError as error:
+                if field_names and error.field in field_names:
+                    error.field = field_names[error.field]
+                raise
             if not isinstance(result, response):
                 result = response.model_validate(result)
             return current_app.response_class(result.model_dump_json(), status=status, mimetype="application/json")

@@ -6,8 +6,10 @@ from sqlmodel import select
 from app import db, purchasing
 from app.api import bp, schemas
 from app.api.spec import operation
+from app.errors import WmsError
 from app.inventory import adjust_stock, movement_history, stock_summary, transfer_stock
 from app.models import Location, Product, StockLevel
+from app.warehouses import find_location, get_warehouse
 
 
 @bp.post("/stock/adjustments")
@@ -21,11 +23,25 @@ def adjust(body: schemas.AdjustmentIn):
 
 
 @bp.post("/stock/transfers")
-@operation(body=schemas.TransferIn, response=schemas.Transferred, status=201, errors=(404, 409), tag="stock")
+@operation(
+    body=schemas.TransferIn,
+    response=schemas.Transferred,
+    status=201,
+    errors=(404, 409),
+    tag="stock",
+    field_names={"product": "sku"},
+)
 def transfer(body: schemas.TransferIn):
     """Move free stock from one location to another in the same warehouse."""
 
     def move(session):
+        site = get_warehouse(session, body.warehouse)
+        for side in ("from_location", "to_location"):  # so an error names the side at fault
+            try:
+                find_location(session, site.id, getattr(body, side))
+            except WmsError as error:
+                error.field = side
+                raise
         posted = transfer_stock(session, **body.model_dump())
         movement = posted.movement
         source = session.get(Location, movement.from_location_id)
@@ -49,7 +65,9 @@ def transfer(body: schemas.TransferIn):
 
 
 @bp.post("/stock/receipts")
-@operation(body=schemas.ReceiptIn, response=schemas.Posted, status=201, errors=(404, 409), tag="stock")
+@operation(
+    body=schemas.ReceiptIn, response=schemas.Posted, status=201, errors=(404, 409), tag="stock", field_names={"product": "sku"}
+)
 def receive(body: schemas.ReceiptIn):
     """Receive stock from a supplier into a location, against a purchase order when po_number is given.
     The movement's reference is the PO number; the PO closes when every line is fully received."""
