@@ -274,3 +274,18 @@ def test_with_two_warehouses_the_list_filters_by_warehouse(picker):
     north = text(picker.get("/orders/live?warehouse=north"))
     assert "SO-NORTH" in north and "SO-MAIN" not in north
     assert 'data-testid="count-PENDING">1<' in north
+
+
+def test_search_counts_and_line_figures_on_sqlite_and_postgres(any_db_app):
+    from tests.conftest import sign_in
+
+    data.stocked_order("SO-100")
+    data.add_order("SO-200", customer="Ada Lovelace", lines=(("GHOST", 1),), unknown=("GHOST",))
+    client = sign_in(any_db_app.test_client(), "picker")
+    found = text(client.get("/orders/live?q=LOVELACE&unknown=1"))
+    assert "SO-200" in found and "SO-100" not in found
+    assert 'data-testid="count-PARTIALLY_SHIPPED">1<' in found
+    assert "SO-100" in text(client.get("/orders/live?q=hopper"))
+    page = text(client.get("/order/SO-100"))
+    row = page.split('data-sku="WIDGET"', 1)[1].split("</tr>", 1)[0]
+    assert [cell.split(">")[-1] for cell in row.split("</td>")[2:6]] == ["5", "2", "1", "1"]

@@ -3,6 +3,8 @@ first written straight into the database, then driven by the Starshipit simulato
 signed webhook."""
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import expect
@@ -31,6 +33,7 @@ def test_an_order_appears_and_turns_shipped_without_a_reload(live_wms, phone):
     expect(phone.get_by_test_id("no-orders")).to_be_visible()
     search = phone.get_by_test_id("order-search")
     search.fill("SO-LIVE")  # someone is typing while orders arrive
+    expect(phone).to_have_url(re.compile(r"/orders/\?q=SO-LIVE$"))  # the search is kept in the address
 
     data.add_order("SO-LIVE-1", customer="Ada Lovelace")
     data.add_order("SO-OTHER-2", customer="Grace Hopper")
