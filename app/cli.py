@@ -97,6 +97,15 @@ def worker(burst, with_scheduler):
     run_worker(current_app, burst=burst, with_scheduler=with_scheduler)
 
 
+@main.command("poll-starshipit")
+def poll_starshipit():
+    """Poll Starshipit now for orders and shipments the webhooks missed."""
+    from jobs.events import poll_starshipit as poll
+
+    summary = poll()
+    click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
+
+
 def _add_simulator() -> None:
     """`wms simulator`: the Starshipit stand-in lives in the simulator package."""
     try:

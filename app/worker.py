@@ -14,4 +14,9 @@ def run_worker(app: Flask, *, burst: bool = False, with_scheduler: bool = True) 
         raise SystemExit("REDIS_URL is not set: without Redis, jobs run in the web process and no worker is needed")
     queues = [Queue(DEFAULT_QUEUE, connection=redis)]
     worker = SimpleWorker(queues, connection=redis)
+    if with_scheduler and not burst:
+        from app.orders.polling import ensure_scheduled
+
+        with app.app_context():
+            ensure_scheduled()  # the periodic Starshipit poll, every minute
     worker.work(burst=burst, with_scheduler=with_scheduler)

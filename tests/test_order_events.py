@@ -359,3 +359,44 @@ def test_unknown_skus_are_mirrored_flagged_and_their_shipments_become_discrepanc
     with db.reading() as session:
         assert all(d.movement_id is None and d.product_id is None for d in session.exec(select(Discrepancy)))
     assert_ledger_clean()
+
+
+def test_events_for_one_order_processed_concurrently_apply_exactly_once(any_db_app):
+    """Created, changed and shipped for a new order, each stored twice under its own id and all
+    applied at the same moment from different threads: one order, shipped once."""
+    import threading
+
+    from app.orders import inbox
+    from app.orders.payloads import read_webhook
+    from app.orders.processing import process
+
+    build_floor({("SKU-A", "P-01"): 10, ("SKU-B", "P-02"): 10})
+    ids = []
+    for kind, at, items, _ in LIFE:
+        raw = json.dumps(order_body(kind, items=items, at=at)).encode()
+        incoming, _ = read_webhook(raw)
+        ids.append(db.atomic(inbox.store, incoming, raw.decode()))
+    barrier = threading.Barrier(len(ids) * 2)
+    errors = []
+
+    def run(event_id):
+        with any_db_app.app_context():
+            barrier.wait()
+            try:
+                process(event_id)
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in ids + ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    state = order_state()
+    assert state["status"] == "SHIPPED"
+    assert state["lines"] == {"SKU-A": (4, 4), "SKU-B": (1, 1)}
+    assert shipped_total("SKU-A") == 4 and shipped_total("SKU-B") == 1
+    assert on_hand("SKU-A", "P-01") == (6, 0)
+    assert set(inbox_statuses()) <= {"processed", "ignored"}
+    assert_ledger_clean()

@@ -28,15 +28,21 @@ WATERMARK_KEY = "STARSHIPIT_POLL_WATERMARK"
 OVERLAP = timedelta(minutes=2)  # clocks differ; repeats are harmless (dedup keys)
 POLL_EVERY = timedelta(seconds=60)
 POLL_JOB_ID = "wms-starshipit-poll"
+DEFAULT_API_URL = "https://api.starshipit.com"
 
 
 def poll() -> dict:
     from app.starshipit.client import client_from_settings
 
+    from app.settings_store import effective
+
     started = utcnow()
     with db.reading() as session:
         since = _watermark(session)
-        client = client_from_settings(session)
+        configured = effective(session, "STARSHIPIT_API_KEY") or effective(session, "STARSHIPIT_API_URL") != DEFAULT_API_URL
+        client = client_from_settings(session) if configured else None
+    if client is None:
+        return {"skipped": "Starshipit is not set up (no API key)", "requeued": requeue_stale()}
     created = shipped = 0
     with client:
         unshipped = list(client.iter_unshipped(since=since))
