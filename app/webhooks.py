@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from app import db
 from app.errors import WmsError
@@ -59,7 +59,10 @@ def starshipit():
         return _error(400, error.code, error.message)
     event_id = db.atomic(inbox.store, incoming, raw.decode("utf-8"))
     if event_id is not None:
-        inbox.enqueue_processing(event_id)
+        try:
+            inbox.enqueue_processing(event_id)
+        except Exception:  # noqa: BLE001 - stored durably; the poll's sweep enqueues it again
+            current_app.logger.exception("webhook event %s stored but not enqueued", event_id)
     answer = {"received": True, "duplicate": event_id is None, "dedup_key": incoming.dedup_key}
     status = 202 if event_id is not None and incoming.kind == "order" else 200
     return jsonify(answer), status
