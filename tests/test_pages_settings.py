@@ -3,6 +3,7 @@ connection test against the Starshipit simulator."""
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
 from app import db, settings_store
 from app.models import Setting
@@ -27,7 +28,7 @@ def saved(key: str) -> str:
 
 def stored_rows() -> dict:
     with db.reading() as session:
-        return {row.key: row.value for row in session.query(Setting)}
+        return {row.key: row.value for row in session.exec(select(Setting))}
 
 
 def test_manager_saves_the_starshipit_settings(manager):

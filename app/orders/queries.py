@@ -299,10 +299,6 @@ def failed_events(session: Session, limit: int = 100) -> list[dict]:
     ]
 
 
-def count_failed_events(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(InboxEvent).where(InboxEvent.status == InboxStatus.FAILED)).one()
-
-
 # ---- discrepancies -------------------------------------------------------------------------
 
 
