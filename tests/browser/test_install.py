@@ -1,0 +1,16 @@
+"""In a real browser the service worker installs and caches the static assets."""
+from tests.browser.conftest import sign_in_page
+
+
+def test_service_worker_installs_and_caches_static_assets(live_wms, phone):
+    server, _ = live_wms
+    sign_in_page(phone, server.url, "picker")
+    cached = phone.evaluate(
+        """async () => {
+            await navigator.serviceWorker.ready;
+            const cache = await caches.open('wms-static-v1');
+            return (await cache.keys()).map(request => new URL(request.url).pathname);
+        }"""
+    )
+    assert "/static/app.css" in cached
+    assert "/static/vendor/htmx-2.0.11.min.js" in cached
