@@ -130,14 +130,20 @@ def receive_stock(
     quantity = _whole(quantity)
     product = find_product(session, sku)
     if po_number:
-        order = session.exec(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number)).first()
+        # Receipts against one PO take turns (row lock), so no received quantity is lost.
+        order = session.exec(
+            select(PurchaseOrder)
+            .where(PurchaseOrder.po_number == po_number)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
         if order is None:
             raise ValidationFailed(f"no purchase order {po_number}", field="po_number")
         site = session.get(Warehouse, order.warehouse_id)
         line = session.exec(
-            select(PurchaseOrderLine).where(
-                PurchaseOrderLine.purchase_order_id == order.id, PurchaseOrderLine.product_id == product.id
-            )
+            select(PurchaseOrderLine)
+            .where(PurchaseOrderLine.purchase_order_id == order.id, PurchaseOrderLine.product_id == product.id)
+            .execution_options(populate_existing=True)
         ).first()
         if line is None:
             raise ValidationFailed(f"{product.sku} is not on purchase order {po_number}", field="sku")
