@@ -24,6 +24,8 @@ def from_environment() -> dict:
         "STARSHIPIT_SUBSCRIPTION_KEY": env("STARSHIPIT_SUBSCRIPTION_KEY", ""),
         "STARSHIPIT_WEBHOOK_SECRET": env("STARSHIPIT_WEBHOOK_SECRET", ""),
         "STARSHIPIT_RATE_LIMIT": float(env("STARSHIPIT_RATE_LIMIT", "2")),
+        "STARSHIPIT_POLL_SECONDS": float(env("STARSHIPIT_POLL_SECONDS", "60")),
+        "INBOX_STALE_SECONDS": float(env("INBOX_STALE_SECONDS", "60")),
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

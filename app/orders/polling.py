@@ -12,7 +12,9 @@ The poll also re-enqueues pending events whose job was lost (a crash, Redis down
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
+
+from flask import current_app
 
 from sqlalchemy import select
 
@@ -91,37 +93,64 @@ def _feed(order: dict, event: str, new_ids: list[int]) -> int:
 
 
 def requeue_stale() -> int:
-    """Enqueue again the pending events nobody is working on."""
+    """Enqueue again the pending events nobody is working on: their job was lost (a worker killed
+    mid-job, Redis restarted, an enqueue that failed). Running an event twice is harmless (it is
+    applied under a lock, once), so when in doubt it is enqueued again."""
     with db.reading() as session:
-        stale = inbox.stale_pending(session)
+        stale = inbox.stale_pending(session, older_than=_stale_after())
+    if not stale:
+        return 0
+    in_flight = _jobs_in_flight([inbox.job_id(event_id) for event_id in stale])
     count = 0
     for event_id in stale:
-        if _job_active(inbox.job_id(event_id)):
+        if inbox.job_id(event_id) in in_flight:
             continue
         inbox.enqueue_processing(event_id)
         count += 1
     return count
 
 
-def _job_active(job_id: str) -> bool:
+def _stale_after() -> timedelta:
+    return timedelta(seconds=float(current_app.config.get("INBOX_STALE_SECONDS", inbox.STALE_AFTER.total_seconds())))
+
+
+def _jobs_in_flight(job_ids: list[str]) -> set[str]:
+    """Which of these RQ jobs will still run: waiting in the queue, scheduled for a retry, or
+    started by a worker that is still alive (its heartbeat is recent)."""
     q = tasks.queue()
     if q is None:
-        return False
-    from rq.exceptions import NoSuchJobError
+        return set()
     from rq.job import Job
 
-    try:
-        status = Job.fetch(job_id, connection=q.connection).get_status()
-    except NoSuchJobError:
-        return False
-    return status in ("queued", "started", "scheduled", "deferred")
+    waiting = set(q.get_job_ids())
+    alive_since = utcnow() - _stale_after()
+    in_flight = set()
+    for job_id, job in zip(job_ids, Job.fetch_many(job_ids, connection=q.connection)):
+        if job is None:
+            continue
+        status = job.get_status(refresh=False)
+        if status in ("scheduled", "deferred") or (status == "queued" and job_id in waiting):
+            in_flight.add(job_id)
+        elif status == "started" and job.last_heartbeat and _aware(job.last_heartbeat) > alive_since:
+            in_flight.add(job_id)
+    return in_flight
 
 
-def schedule_next(delay: timedelta = POLL_EVERY) -> None:
+def _aware(moment):
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _job_active(job_id: str) -> bool:
+    return job_id in _jobs_in_flight([job_id])
+
+
+def schedule_next(delay: timedelta | None = None) -> None:
     """Schedule the next periodic poll (one chain: a fixed job id)."""
     q = tasks.queue()
     if q is None:
         return
+    if delay is None:
+        delay = timedelta(seconds=float(current_app.config.get("STARSHIPIT_POLL_SECONDS", POLL_EVERY.total_seconds())))
     from jobs.events import poll_starshipit
 
     q.enqueue_in(delay, poll_starshipit, reschedule=True, job_id=POLL_JOB_ID)

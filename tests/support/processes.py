@@ -103,4 +103,4 @@ def start_wms(database_url: str, log_dir: Path, *, workers: int = 2, threads: in
 def start_worker(database_url: str, redis_url: str, log_dir: Path, name: str = "worker", **env: str | None) -> Running:
     """One `wms worker` process (Procfile's worker)."""
     command = [str(BIN / "wms"), "worker"]
-    return start(command, wms_env(database_url, REDIS_URL=redis_url, **env), log_dir / f"{name}.log")
+    return start(command, wms_env(database_url, **{**env, "REDIS_URL": redis_url}), log_dir / f"{name}.log")
