@@ -10,6 +10,7 @@ from collections.abc import Callable
 from flask import Flask, current_app
 
 DEFAULT_QUEUE = "wms"
+RESULT_TTL = 0  # a finished job is deleted at once: nobody reads its result (the inbox row has the status)
 
 
 def init_app(app: Flask) -> None:
@@ -36,4 +37,13 @@ def enqueue(fn: Callable, *args, retry_intervals: list[int] | None = None, job_i
     from rq import Retry
 
     retry = Retry(max=len(retry_intervals), interval=retry_intervals) if retry_intervals else None
-    return q.enqueue(fn, *args, retry=retry, job_id=job_id, **kwargs)
+    # One round trip: the job's hash and its push onto the queue go in one Redis pipeline
+    # (queue.enqueue would make two), and a ready-made description (RQ would otherwise build one
+    # from the call's repr).
+    with q.connection.pipeline() as pipe:
+        job = q.enqueue_call(
+            fn, args=args, kwargs=kwargs, retry=retry, job_id=job_id, pipeline=pipe,
+            description=f"{fn.__name__}{args!r}", result_ttl=RESULT_TTL,
+        )
+        pipe.execute()
+    return job

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from app import tasks
+from app import db, tasks
 from app.errors import Conflict, NotFound
 from app.models import InboxEvent, InboxStatus, User
 from app.orders.payloads import Incoming
@@ -24,8 +24,38 @@ STALE_AFTER = timedelta(seconds=60)  # a pending event this old is enqueued agai
 def store(session: Session, incoming: Incoming, payload: str) -> int | None:
     """Insert the event unless its dedup key is already there; its id, or None for a duplicate.
     One INSERT ... ON CONFLICT DO NOTHING: safe when duplicates arrive at the same moment."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
+    return session.execute(_insert(session.get_bind().dialect.name, incoming, payload)).scalar()
+
+
+def store_now(incoming: Incoming, payload: str) -> int | None:
+    """`store` as its own durable transaction, for the webhook: on PostgreSQL one autocommit
+    statement (one round trip: the INSERT is the whole transaction, committed when it returns);
+    on SQLite one short write transaction."""
+    bind = db.engine()
+    if bind.dialect.name == "postgresql":
+        row = {
+            "dedup_key": incoming.dedup_key, "kind": incoming.kind, "event_type": incoming.event_type,
+            "order_number": incoming.order_number, "starshipit_order_id": incoming.starshipit_order_id,
+            "occurred_at": incoming.occurred_at, "payload": payload, "received_at": utcnow(),
+        }
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return connection.exec_driver_sql(_PG_STORE, row).scalar()
+    with bind.begin() as connection:
+        return connection.execute(_insert(bind.dialect.name, incoming, payload)).scalar()
+
+
+# `_insert` as plain SQL for PostgreSQL (no statement building or compiling per webhook).
+_PG_STORE = (
+    "INSERT INTO inbox_event (dedup_key, kind, event_type, order_number, starshipit_order_id, occurred_at,"
+    " payload, status, attempts, received_at) VALUES (%(dedup_key)s, %(kind)s, %(event_type)s, %(order_number)s,"
+    f" %(starshipit_order_id)s, %(occurred_at)s, %(payload)s, '{InboxStatus.PENDING.value}', 0, %(received_at)s)"
+    " ON CONFLICT (dedup_key) DO NOTHING RETURNING id"
+)
+
+
+def _insert(dialect: str, incoming: Incoming, payload: str):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
         insert(InboxEvent)
         .values(
             dedup_key=incoming.dedup_key,
@@ -42,7 +72,6 @@ def store(session: Session, incoming: Incoming, payload: str) -> int | None:
         .on_conflict_do_nothing(index_elements=["dedup_key"])
         .returning(InboxEvent.id)
     )
-    return session.execute(statement).scalar()
 
 
 def store_json(session: Session, incoming: Incoming, body: dict) -> int | None:
