@@ -75,9 +75,10 @@ def _apply_order_event(session: Session, event: InboxEvent, body: dict) -> str:
 
 
 def _lock(session: Session, data: OrderData) -> tuple[Order, bool]:
-    existing = mirror.find_order(session, data.order_number)
-    warehouse_id = existing.warehouse_id if existing else get_warehouse(session, data.warehouse_code).id
-    order, created = mirror.lock_order(session, data.order_number, warehouse_id=warehouse_id)
+    order, created = mirror.lock_existing(session, data.order_number), False
+    if order is None:
+        warehouse_id = get_warehouse(session, data.warehouse_code).id
+        order, created = mirror.lock_order(session, data.order_number, warehouse_id=warehouse_id)
     if not created and data.warehouse_code and not mirror.lines_of(session, order):
         order.warehouse_id = get_warehouse(session, data.warehouse_code).id
     return order, created
@@ -90,11 +91,11 @@ def _older(order: Order, what: str) -> str:
 def _created(session, order, data, body, *, created, newer):
     if not newer:
         return InboxStatus.IGNORED, _older(order, "order_created")
-    changed = mirror.update_order(session, order, data)
-    shipped = mirror.shipped_status(session, order)
-    if created:
-        order.status = shipped or OrderStatus.PENDING
+    changed = mirror.update_order(session, order, data, new=created)
+    if created:  # nothing has shipped from lines made just now
+        order.status = OrderStatus.PENDING
         return InboxStatus.PROCESSED, f"order created with {len(data.lines)} line(s)"
+    shipped = mirror.shipped_status(session, order)
     if shipped:
         order.status = shipped
     elif changed or order.status == OrderStatus.CANCELLED:
@@ -109,8 +110,8 @@ def _changed(session, order, data, body, *, created, newer):
         return InboxStatus.IGNORED, "order_changed ignored: the order has already shipped"
     if not created and order.status == OrderStatus.CANCELLED:
         return InboxStatus.IGNORED, "order_changed ignored: the order was deleted in Starshipit"
-    changed = mirror.update_order(session, order, data)
-    shipped = mirror.shipped_status(session, order)
+    changed = mirror.update_order(session, order, data, new=created)
+    shipped = None if created else mirror.shipped_status(session, order)
     if shipped:
         order.status = shipped
     elif changed or created:

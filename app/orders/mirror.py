@@ -28,6 +28,14 @@ def find_order(session: Session, order_number: str) -> Order | None:
     return session.scalars(select(Order).where(Order.order_number == order_number)).first()
 
 
+def lock_existing(session: Session, order_number: str) -> Order | None:
+    """The order row locked for this transaction, if the mirror has it."""
+    statement = (
+        select(Order).where(Order.order_number == order_number).with_for_update().execution_options(populate_existing=True)
+    )
+    return session.scalars(statement).first()
+
+
 def lock_order(session: Session, order_number: str, *, warehouse_id: int) -> tuple[Order, bool]:
     """The order row, locked for this transaction, created empty if new; (order, created).
     Creating with ON CONFLICT DO NOTHING means two workers racing on a new order both end up
@@ -70,11 +78,12 @@ def open_allocations(session: Session, line_ids: list[int]) -> list[Allocation]:
     return list(session.scalars(statement))
 
 
-def update_order(session: Session, order: Order, data: OrderData) -> bool:
+def update_order(session: Session, order: Order, data: OrderData, *, new: bool = False) -> bool:
     """Refresh the order's fields and lines from Starshipit's order; True when the lines changed.
     A line never drops below what has already shipped; a removed line is deleted, or kept at its
     shipped quantity when stock already moved or was promised for it. Allocations beyond what a
-    line still needs are released."""
+    line still needs are released. `new`: the order row was created in this transaction, so it
+    has no lines and no allocations yet (nothing to read or release)."""
     order.starshipit_order_id = data.order_id if data.order_id is not None else order.starshipit_order_id
     order.reference = data.reference
     order.destination = data.destination
@@ -83,8 +92,9 @@ def update_order(session: Session, order: Order, data: OrderData) -> bool:
     order.starshipit_status = data.status or order.starshipit_status
     order.updated_at = utcnow()
 
-    products = _products(session, [line.sku for line in data.lines])
-    current = {line.sku: line for line in lines_of(session, order)}
+    with session.no_autoflush:  # the order's UPDATE goes with the transaction's last flush
+        products = _products(session, [line.sku for line in data.lines])
+    current = {} if new else {line.sku: line for line in lines_of(session, order)}
     changed = False
     for wanted in data.lines:
         line = current.pop(wanted.sku, None)
@@ -116,8 +126,9 @@ def update_order(session: Session, order: Order, data: OrderData) -> bool:
             session.delete(line)
         else:
             line.quantity = line.shipped_quantity
-    session.flush()
-    release_unfit(session, order)
+    if not new:  # a new order's lines go in with the transaction's last flush
+        session.flush()
+        release_unfit(session, order)
     return changed
 
 

@@ -6,7 +6,7 @@ import logging
 
 from app import db
 from app.errors import WmsError
-from app.models import InboxEvent, InboxStatus
+from app.models import InboxStatus
 from app.orders import events, inbox
 
 log = logging.getLogger(__name__)
@@ -19,18 +19,17 @@ class EventNotApplied(Exception):
 def process(event_id: int, *, retries_left: bool = False) -> str:
     """Apply the event once; returns its status. With `retries_left` (an RQ job with retries to
     come) a failure raises EventNotApplied so that RQ tries again later; otherwise the failure is
-    recorded and the event stays pending (for the poll's sweep) until it runs out of attempts."""
-    with db.reading() as session:
-        event = session.get(InboxEvent, event_id)
-        if event is None:
-            return "missing"
-        if event.status != InboxStatus.PENDING:
-            return event.status
-        needs_order = events.needs_api_order(session, event)
-        order_number = event.order_number
+    recorded and the event stays pending (for the poll's sweep) until it runs out of attempts.
+
+    One transaction in the usual case: the event is locked and applied. A tracking update that
+    needs Starshipit's order first ends that transaction having changed nothing, the order is
+    fetched outside any transaction, and the event is applied in a second one."""
     try:
-        fetched = fetch_order(order_number) if needs_order else None
-        return db.atomic(_apply, event_id, fetched)
+        outcome = db.atomic(_apply, event_id, None)
+        if isinstance(outcome, _NeedsOrder):
+            fetched = fetch_order(outcome.order_number)
+            outcome = db.atomic(_apply, event_id, fetched)
+        return outcome
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the event
         terminal = isinstance(error, (WmsError, ValueError))  # the payload can never apply as it is
         final = terminal or (not retries_left and _is_rq_job())
@@ -42,12 +41,19 @@ def process(event_id: int, *, retries_left: bool = False) -> str:
         return failed.status if failed is not None else "missing"
 
 
-def _apply(session, event_id: int, fetched: dict | None) -> str:
+class _NeedsOrder:
+    def __init__(self, order_number: str) -> None:
+        self.order_number = order_number
+
+
+def _apply(session, event_id: int, fetched: dict | None):
     event = inbox.lock_event(session, event_id)
     if event is None:
         return "missing"
     if event.status != InboxStatus.PENDING:
         return event.status
+    if fetched is None and events.needs_api_order(session, event):
+        return _NeedsOrder(event.order_number)
     return events.apply_event(session, event, fetched)
 
 
