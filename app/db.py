@@ -5,6 +5,14 @@ One engine per app. Every write goes through `atomic(fn)`, which runs
 when the database reports a serialization failure, a deadlock or (SQLite)
 a lock it could not get in time.
 
+On PostgreSQL a pooled connection may have died while it sat in the pool (a
+server restart, a dropped idle connection). Read-only sessions ping it on
+checkout, as before. Write transactions skip that round trip: when the
+connection turns out dead before COMMIT was sent, nothing can have been
+committed, so `atomic` simply runs the transaction again on a fresh
+connection; a connection lost during COMMIT itself is reported, never retried
+(its outcome is unknown). Connections are also replaced after an hour.
+
 SQLite runs in WAL mode with a busy timeout and takes the write lock at the
 start of every write transaction (BEGIN IMMEDIATE), so two writers never
 both read and then collide on upgrade. Read-only sessions (`reading()`)
@@ -12,7 +20,9 @@ begin DEFERRED and never block writers.
 """
 from __future__ import annotations
 
+import contextvars
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,8 +30,8 @@ from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session
 
 T = TypeVar("T")
@@ -29,6 +39,9 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_RETRIES = 8
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+POOL_RECYCLE_SECONDS = 3600
+# Set while `atomic` runs: its transactions need no ping (a dead connection is retried).
+_IN_ATOMIC = contextvars.ContextVar("wms_in_atomic", default=False)
 
 
 def make_engine(url: str) -> Engine:
@@ -40,7 +53,23 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=POOL_RECYCLE_SECONDS)
+    _ping_outside_atomic(engine)
+    return engine
+
+
+def _ping_outside_atomic(engine: Engine) -> None:
+    """pool_pre_ping, except for `atomic`'s transactions (which retry a dead connection)."""
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, _record, _proxy):
+        if _IN_ATOMIC.get():
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool replaces this connection with a fresh one and checks out again.
+            raise DisconnectionError("the pooled connection is dead") from error
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -77,6 +106,39 @@ def reading() -> Iterator[Session]:
         yield session
 
 
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+_driver_statements: dict[tuple[str, str], str] = {}
+
+
+def driver_rows(connection: Connection, sql: str, params: dict) -> list[tuple]:
+    """Run one statement straight on the DBAPI cursor of `connection` (which must be in a
+    transaction: `session.connection()`), skipping SQLAlchemy's compile and result layers,
+    for the few statements on the stock posting hot path. Write `:name` parameters; values
+    go to the driver as they are (no SQLAlchemy type processing). Driver errors come out as
+    SQLAlchemy's DBAPIError subclasses, as from `session.execute`, so `atomic` still retries
+    them, and a dead connection is invalidated."""
+    dialect = connection.dialect
+    key = (dialect.name, sql)
+    statement = _driver_statements.get(key)
+    if statement is None:
+        statement = sql if dialect.name == "sqlite" else _NAMED_PARAMETER.sub(r"%(\1)s", sql)
+        _driver_statements[key] = statement
+    dbapi_connection = connection.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description is not None else []
+    except dialect.loaded_dbapi.Error as error:
+        dead = dialect.is_disconnect(error, dbapi_connection, cursor)
+        if dead:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            statement, params, error, dialect.loaded_dbapi.Error, connection_invalidated=dead, dialect=dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
 def is_retryable(error: DBAPIError) -> bool:
     sqlstate = getattr(error.orig, "sqlstate", None)
     if sqlstate in _RETRYABLE_SQLSTATES:
@@ -88,15 +150,25 @@ def is_retryable(error: DBAPIError) -> bool:
 def atomic(fn: Callable[..., T], *args, **kwargs) -> T:
     """Run fn(session, *args, **kwargs) in one transaction, retried on contention."""
     bind = engine()
-    for attempt in range(MAX_RETRIES + 1):
-        with Session(bind, expire_on_commit=False) as session:
-            try:
-                result = fn(session, *args, **kwargs)
-                session.commit()
-                return result
-            except DBAPIError as error:
-                session.rollback()
-                if attempt >= MAX_RETRIES or not is_retryable(error):
-                    raise
-        time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
+    outermost = _IN_ATOMIC.set(True)
+    try:
+        for attempt in range(MAX_RETRIES + 1):
+            with Session(bind, expire_on_commit=False) as session:
+                committing = False
+                try:
+                    result = fn(session, *args, **kwargs)
+                    committing = True
+                    session.commit()
+                    return result
+                except DBAPIError as error:
+                    session.rollback()
+                    # A connection found dead before COMMIT was sent committed nothing: run again.
+                    dead_before_commit = error.connection_invalidated and not committing
+                    if attempt >= MAX_RETRIES or not (dead_before_commit or is_retryable(error)):
+                        raise
+                    if dead_before_commit:
+                        continue  # a fresh connection; no contention to wait out
+            time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
+    finally:
+        _IN_ATOMIC.reset(outermost)
     raise AssertionError("unreachable")
