@@ -7,14 +7,18 @@ request. Each takes the session of the caller's transaction (app.db.atomic).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app import ledger
 from app.catalog import find_product, get_product
-from app.errors import ValidationFailed
+from app.db import driver_rows
+from app.errors import NotFound, ValidationFailed
 from app.models import (
+    PHYSICAL_TYPES,
     Location,
     LocationType,
     Movement,
@@ -27,7 +31,7 @@ from app.models import (
     Warehouse,
 )
 from app.timeutil import isoformat
-from app.warehouses import find_location, get_warehouse, virtual_location
+from app.warehouses import usable_location, virtual_location
 
 ADJUSTMENT_REASONS = ("found", "damaged", "lost", "correction", "count", "expired", "returned")
 
@@ -48,12 +52,131 @@ def _whole(quantity, *, signed: bool = False) -> int:
 class Posted:
     movement: Movement
     on_hand: int  # on hand at the location the request named, afterwards
+    balances: dict[int, ledger.Balance] | None = None  # location_id -> (on_hand, allocated) afterwards
 
 
 def _on_hand(session: Session, product_id: int, location_id: int) -> int:
     return session.exec(
         select(StockLevel.on_hand).where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
     ).first() or 0
+
+
+# -- finding the warehouse, product and locations of a request in one query --------------
+#
+# Same rules and messages as app.warehouses.get_warehouse / find_location and
+# app.catalog.get_product / find_product, but one round trip instead of four or five:
+# the rows come back as plain rows (id, code, type, warehouse_id, active), which is all
+# app.ledger needs of a location.
+
+_PHYSICAL_SQL = ", ".join(f"'{t}'" for t in sorted(str(t) for t in PHYSICAL_TYPES))
+
+
+@lru_cache(maxsize=None)
+def _floor_query(by_warehouse_code: bool, by_barcode: bool, places: int, with_virtual: bool):
+    site = (
+        "(SELECT id FROM warehouse WHERE code = :warehouse)"
+        if by_warehouse_code
+        else "(SELECT id FROM warehouse ORDER BY is_default DESC, id LIMIT 1)"
+    )
+    columns = "CAST({role} AS VARCHAR(16)) AS role, {id} AS id, CAST({code} AS VARCHAR(64)) AS code, " \
+        "CAST({type} AS VARCHAR(16)) AS type, {warehouse_id} AS warehouse_id, {active} AS active"
+    parts = [
+        "SELECT " + columns.format(role="'warehouse'", id="id", code="code", type="NULL", warehouse_id="id",
+                                   active="is_default") + f" FROM warehouse WHERE id = {site}",
+        "SELECT " + columns.format(role="'sku'", id="id", code="sku", type="NULL", warehouse_id="NULL",
+                                   active="active") + " FROM product WHERE sku = :product",
+    ]
+    if by_barcode:
+        parts.append(
+            "SELECT " + columns.format(role="'barcode'", id="product.id", code="product.sku", type="NULL",
+                                       warehouse_id="NULL", active="product.active")
+            + " FROM product JOIN product_barcode ON product_barcode.product_id = product.id"
+            " WHERE product_barcode.barcode = :product"
+        )
+    for number in range(places):
+        parts.append(
+            "SELECT " + columns.format(role=f"'place{number}'", id="id", code="code", type="type",
+                                       warehouse_id="warehouse_id", active="active")
+            + f" FROM location WHERE warehouse_id = {site} AND type IN ({_PHYSICAL_SQL})"
+            f" AND (code = :code{number} OR barcode = :scan{number})"
+        )
+    if with_virtual:
+        parts.append(
+            "SELECT " + columns.format(role="'virtual'", id="id", code="code", type="type",
+                                       warehouse_id="warehouse_id", active="active")
+            + f" FROM location WHERE warehouse_id = {site} AND type = :kind"
+        )
+    return " UNION ALL ".join(parts) + " ORDER BY id"
+
+
+class _Found(NamedTuple):
+    """A row of the query: a warehouse, a product (code = SKU) or a location."""
+
+    role: str
+    id: int
+    code: str
+    type: str | None
+    warehouse_id: int | None
+    active: bool
+
+
+@dataclass
+class _Floor:
+    """What one request names, found in one query; each accessor raises the usual error."""
+
+    session: Session
+    rows: dict[str, object]
+    warehouse_code: str | None
+    product_scan: str
+    product_typed: str
+    place_scans: tuple[str, ...]
+    kind: str | None
+
+    @classmethod
+    def find(cls, session, *, warehouse, product, by_barcode, places, kind=None):
+        typed, product = product, (product or "").strip()
+        scans = tuple((place or "").strip() for place in places)
+        params = {"product": product, "kind": str(kind) if kind else None}
+        if warehouse:
+            params["warehouse"] = warehouse.strip().upper()
+        for number, scan in enumerate(scans):
+            params[f"code{number}"], params[f"scan{number}"] = scan.upper(), scan
+        statement = _floor_query(bool(warehouse), by_barcode, len(scans), kind is not None)
+        rows: dict[str, object] = {}
+        for row in driver_rows(session.connection(), statement, params):  # ordered by id: the first one wins
+            rows.setdefault(row[0], _Found(*row))
+        return cls(session, rows, warehouse, product, typed, scans, kind)
+
+    def warehouse_id(self) -> int:
+        site = self.rows.get("warehouse")
+        if site is None:
+            if self.warehouse_code:
+                raise NotFound(f"no warehouse {self.warehouse_code}", field="warehouse")
+            raise NotFound("no warehouse has been set up yet", field="warehouse")
+        return site.id
+
+    def product(self, *, by_barcode: bool):
+        if not by_barcode:  # catalog.get_product
+            found = self.rows.get("sku")
+            if found is None:
+                raise NotFound(f"no product {self.product_typed}", field="sku")
+            return found
+        if not self.product_scan:  # catalog.find_product
+            raise ValidationFailed("scan or type a product", field="product")
+        found = self.rows.get("sku") or self.rows.get("barcode")
+        if found is None:
+            raise NotFound(f"no product with SKU or barcode {self.product_scan}", field="product")
+        return found
+
+    def place(self, number: int):
+        scanned = self.place_scans[number]
+        if not scanned:
+            raise ValidationFailed("scan or type a location", field="location")
+        return usable_location(self.rows.get(f"place{number}"), scanned)
+
+    def virtual(self):
+        found = self.rows.get("virtual")
+        return found if found is not None else virtual_location(self.session, self.warehouse_id(), self.kind)
 
 
 def adjust_stock(
@@ -71,13 +194,14 @@ def adjust_stock(
     if reason not in ADJUSTMENT_REASONS:
         raise ValidationFailed(f"reason must be one of {', '.join(ADJUSTMENT_REASONS)}", field="reason")
     quantity = _whole(quantity, signed=True)
-    site = get_warehouse(session, warehouse)
-    product = get_product(session, sku)
-    place = find_location(session, site.id, location)
     kind = LocationType.COUNT if reason == "count" else LocationType.ADJUSTMENT
-    other = virtual_location(session, site.id, kind)
+    floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=False, places=[location], kind=kind)
+    floor.warehouse_id()
+    product = floor.product(by_barcode=False)
+    place = floor.place(0)
+    other = floor.virtual()
     source, target = (other, place) if quantity > 0 else (place, other)
-    movement = ledger.post(
+    posting = ledger.move(
         session,
         type=MovementType.COUNT if reason == "count" else MovementType.ADJUSTMENT,
         product_id=product.id,
@@ -88,7 +212,7 @@ def adjust_stock(
         reference=reference,
         user_id=user_id,
     )
-    return Posted(movement, _on_hand(session, product.id, place.id))
+    return Posted(posting.movement, posting.balances[place.id].on_hand, posting.balances)
 
 
 def transfer_stock(
@@ -104,16 +228,17 @@ def transfer_stock(
 ) -> Posted:
     """Move free stock between two physical locations (sku may be a scanned barcode)."""
     quantity = _whole(quantity)
-    site = get_warehouse(session, warehouse)
-    product = find_product(session, sku)
-    source = find_location(session, site.id, from_location)
-    target = find_location(session, site.id, to_location)
+    floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=True, places=[from_location, to_location])
+    floor.warehouse_id()
+    product = floor.product(by_barcode=True)
+    source = floor.place(0)
+    target = floor.place(1)
     if source.id == target.id:
         raise ValidationFailed("from and to are the same location", field="to_location")
-    movement = ledger.post(
+    posting = ledger.move(
         session, type=type, product_id=product.id, quantity=quantity, from_location=source, to_location=target, user_id=user_id
     )
-    return Posted(movement, _on_hand(session, product.id, target.id))
+    return Posted(posting.movement, posting.balances[target.id].on_hand, posting.balances)
 
 
 def receive_stock(
@@ -128,8 +253,8 @@ def receive_stock(
 ) -> Posted:
     """Stock arriving from a supplier, against a purchase order line when po_number is given."""
     quantity = _whole(quantity)
-    product = find_product(session, sku)
     if po_number:
+        product = find_product(session, sku)
         # Receipts against one PO take turns (row lock), so no received quantity is lost.
         order = session.exec(
             select(PurchaseOrder)
@@ -148,20 +273,27 @@ def receive_stock(
         if line is None:
             raise ValidationFailed(f"{product.sku} is not on purchase order {po_number}", field="sku")
         line.quantity_received += quantity
+        floor = _Floor.find(
+            session, warehouse=site.code, product=sku, by_barcode=True, places=[location], kind=LocationType.SUPPLIER
+        )
     else:
-        site = get_warehouse(session, warehouse)
-    place = find_location(session, site.id, location)
-    movement = ledger.post(
+        floor = _Floor.find(
+            session, warehouse=warehouse, product=sku, by_barcode=True, places=[location], kind=LocationType.SUPPLIER
+        )
+        product = floor.product(by_barcode=True)
+        floor.warehouse_id()
+    place = floor.place(0)
+    posting = ledger.move(
         session,
         type=MovementType.RECEIPT,
         product_id=product.id,
         quantity=quantity,
-        from_location=virtual_location(session, site.id, LocationType.SUPPLIER),
+        from_location=floor.virtual(),
         to_location=place,
         reference=po_number,
         user_id=user_id,
     )
-    return Posted(movement, _on_hand(session, product.id, place.id))
+    return Posted(posting.movement, posting.balances[place.id].on_hand, posting.balances)
 
 
 def incoming_by_product(session: Session, product_ids: list[int] | None = None) -> dict[int, int]:

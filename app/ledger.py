@@ -22,14 +22,19 @@ consumes it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from sqlalchemy import func, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from app.models import PHYSICAL_TYPES, Allocation, Location, Movement, StockLevel
+from app.db import driver_rows
+from app.models import PHYSICAL_TYPES, Allocation, Location, Movement, Product, StockLevel, Warehouse
+from app.timeutil import utcnow
 
 Key = tuple[int, int]  # (product_id, location_id)
 
@@ -54,7 +59,7 @@ def lock(session: Session, keys: Iterable[Key]) -> dict[Key, StockLevel]:
     levels = _select_for_update(session, wanted)
     missing = [key for key in wanted if key not in levels]
     if missing:
-        _insert_missing(session, missing)
+        _insert_missing(session, session.get_bind().dialect.name, missing)
         levels.update(_select_for_update(session, missing))
     return levels
 
@@ -70,18 +75,31 @@ def _select_for_update(session: Session, keys: list[Key]) -> dict[Key, StockLeve
     return {(level.product_id, level.location_id): level for level in session.scalars(statement)}
 
 
-def _insert_missing(session: Session, keys: list[Key]) -> None:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _insert_missing(executor, dialect: str, keys: list[Key]) -> None:
+    """Create the balance rows (zero) that do not exist yet; `executor` is a session or connection."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     rows = [{"product_id": p, "location_id": loc, "on_hand": 0, "allocated": 0} for p, loc in keys]
     statement = insert(StockLevel).values(rows).on_conflict_do_nothing(
         index_elements=["product_id", "location_id"]
     )
-    session.execute(statement)
+    executor.execute(statement)
 
 
 def _require_whole_positive(quantity: int) -> None:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise InvalidMovement(f"quantity must be a whole number above zero, not {quantity!r}")
+
+
+class Balance(NamedTuple):
+    on_hand: int
+    allocated: int
+
+
+class Posting(NamedTuple):
+    """What `move` did: the movement written and each physical balance afterwards."""
+
+    movement: Movement
+    balances: dict[int, Balance]  # location_id -> balance after the movement
 
 
 def post(
@@ -100,54 +118,174 @@ def post(
     """Move stock and write the movement. With `allocation`, the stock moved is that
     allocation's: it is consumed (to a virtual location) or carried along (to a
     physical one)."""
+    return move(
+        session,
+        type=type,
+        product_id=product_id,
+        quantity=quantity,
+        from_location=from_location,
+        to_location=to_location,
+        reason=reason,
+        reference=reference,
+        user_id=user_id,
+        allocation=allocation,
+    ).movement
+
+
+def move(
+    session: Session,
+    *,
+    type: str,
+    product_id: int,
+    quantity: int,
+    from_location: Location,
+    to_location: Location,
+    reason: str | None = None,
+    reference: str | None = None,
+    user_id: int | None = None,
+    allocation: Allocation | None = None,
+) -> Posting:
+    """`post`, also handing back the balances it locked and changed (no re-read needed).
+
+    The locations may be Location objects or any rows with id, code, type and
+    warehouse_id. Balances are read, checked and written with plain statements
+    (a handful of round trips, no unit of work); StockLevel objects already in the
+    session are kept in step."""
     _require_whole_positive(quantity)
     if from_location.id == to_location.id:
         raise InvalidMovement("a movement needs two different locations")
-    if not (from_location.type in PHYSICAL_TYPES or to_location.type in PHYSICAL_TYPES):
+    source_physical = from_location.type in PHYSICAL_TYPES
+    target_physical = to_location.type in PHYSICAL_TYPES
+    if not (source_physical or target_physical):
         raise InvalidMovement("a movement needs at least one physical location")
     if from_location.warehouse_id != to_location.warehouse_id:
         raise InvalidMovement("both locations must be in the same warehouse")
 
-    keys = [(product_id, loc.id) for loc in (from_location, to_location) if loc.type in PHYSICAL_TYPES]
-    levels = lock(session, keys)
+    session.flush()  # the caller's pending changes go first, as an ORM query's autoflush did
+    connection = session.connection()
+    location_ids = [loc.id for loc, physical in ((from_location, source_physical), (to_location, target_physical)) if physical]
+    rows = _lock_rows(connection, product_id, location_ids)
     if allocation is not None:
         session.refresh(allocation)
         _check_allocation(allocation, product_id, from_location, quantity)
 
-    if from_location.type in PHYSICAL_TYPES:
-        source = levels[(product_id, from_location.id)]
-        free = source.on_hand - source.allocated
+    changed: dict[int, tuple[int, int, int]] = {}  # location_id -> (stock_level id, on_hand, allocated) after
+    if source_physical:
+        level_id, on_hand, allocated = rows[from_location.id]
+        free = on_hand - allocated
         if allocation is None and free < quantity:
             raise InsufficientStock(
                 f"only {free} free at {from_location.code} "
-                f"({source.on_hand} on hand, {source.allocated} allocated), {quantity} asked"
+                f"({on_hand} on hand, {allocated} allocated), {quantity} asked"
             )
         if allocation is not None:
-            source.allocated -= quantity
-        source.on_hand -= quantity
+            allocated -= quantity
+        changed[from_location.id] = (level_id, on_hand - quantity, allocated)
 
-    if to_location.type in PHYSICAL_TYPES:
-        target = levels[(product_id, to_location.id)]
-        target.on_hand += quantity
+    if target_physical:
+        level_id, on_hand, allocated = rows[to_location.id]
         if allocation is not None:
-            target.allocated += quantity
+            allocated += quantity
             _carry_allocation(session, allocation, to_location, quantity)
+        changed[to_location.id] = (level_id, on_hand + quantity, allocated)
     elif allocation is not None:
         allocation.quantity -= quantity
 
-    movement = Movement(
-        type=type,
-        product_id=product_id,
-        from_location_id=from_location.id,
-        to_location_id=to_location.id,
-        quantity=quantity,
-        reason=reason,
-        reference=reference,
-        user_id=user_id,
-    )
-    session.add(movement)
-    session.flush()
-    return movement
+    values = {
+        "type": type,
+        "product_id": product_id,
+        "from_location_id": from_location.id,
+        "to_location_id": to_location.id,
+        "quantity": quantity,
+        "reason": reason,
+        "reference": reference,
+        "user_id": user_id,
+        "created_at": utcnow(),
+    }
+    movement_id = _write(connection, list(changed.values()), values)
+    _keep_in_step(session, changed.values())
+    movement = Movement(id=movement_id, **values)
+    make_transient_to_detached(movement)
+    session.add(movement)  # persistent, as if loaded: nothing more is written for it
+    return Posting(movement, {loc: Balance(h, a) for loc, (_, h, a) in changed.items()})
+
+
+# The hot path's statements go straight to the driver (app.db.driver_rows): a movement is
+# BEGIN, one locking SELECT, one UPDATE (+ INSERT), COMMIT.
+_LOCK = {
+    1: "SELECT id, location_id, on_hand, allocated FROM stock_level WHERE product_id = :product_id AND location_id = :a",
+    2: "SELECT id, location_id, on_hand, allocated FROM stock_level "
+       "WHERE product_id = :product_id AND location_id IN (:a, :b) ORDER BY location_id",
+}
+_UPDATE = {
+    1: "UPDATE stock_level SET on_hand = CAST(:h1 AS INTEGER), allocated = CAST(:a1 AS INTEGER) WHERE id = :id1",
+    2: "UPDATE stock_level SET "
+       "on_hand = CASE WHEN id = :id1 THEN CAST(:h1 AS INTEGER) ELSE CAST(:h2 AS INTEGER) END, "
+       "allocated = CASE WHEN id = :id1 THEN CAST(:a1 AS INTEGER) ELSE CAST(:a2 AS INTEGER) END "
+       "WHERE id IN (:id1, :id2)",
+}
+_INSERT = (
+    "INSERT INTO movement (type, product_id, from_location_id, to_location_id, quantity, reason, reference, "
+    "user_id, created_at) VALUES (:type, :product_id, :from_location_id, :to_location_id, :quantity, :reason, "
+    ":reference, :user_id, :created_at) RETURNING id"
+)
+# PostgreSQL: the UPDATE rides along with the INSERT (a data-modifying WITH always runs to completion).
+_UPDATE_AND_INSERT = {count: f"WITH balances AS ({update}) {_INSERT}" for count, update in _UPDATE.items()}
+_created_at_processors: dict = {}
+
+
+def _lock_rows(connection, product_id: int, location_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Lock (creating if need be) one product's balances at one or two locations, in
+    location order (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    holds the write lock): location_id -> (stock_level id, on_hand, allocated)."""
+    location_ids = sorted(location_ids)
+    rows = _select_locked(connection, product_id, location_ids)
+    missing = [loc for loc in location_ids if loc not in rows]
+    if missing:
+        _insert_missing(connection, connection.dialect.name, [(product_id, loc) for loc in missing])
+        rows.update(_select_locked(connection, product_id, missing))
+    return rows
+
+
+def _select_locked(connection, product_id: int, location_ids: list[int]) -> dict:
+    sql = _LOCK[len(location_ids)]
+    if connection.dialect.name == "postgresql":
+        sql += " FOR UPDATE"
+    params = {"product_id": product_id, "a": location_ids[0]}
+    if len(location_ids) == 2:
+        params["b"] = location_ids[1]
+    return {loc: (level_id, h, a) for level_id, loc, h, a in driver_rows(connection, sql, params)}
+
+
+def _write(connection, changes: list[tuple[int, int, int]], values: dict) -> int:
+    """Write the (already locked and checked) balances and the movement; the movement's id."""
+    dialect = connection.dialect
+    params = dict(values)
+    process = _created_at_processors.get(dialect.name)
+    if process is None:
+        process = _created_at_processors[dialect.name] = (
+            Movement.__table__.c.created_at.type.bind_processor(dialect) or (lambda value: value)
+        )
+    params["created_at"] = process(values["created_at"])  # stored exactly as the ORM stores it
+    for number, (level_id, on_hand, allocated) in enumerate(changes, start=1):
+        params[f"id{number}"], params[f"h{number}"], params[f"a{number}"] = level_id, on_hand, allocated
+    if dialect.name == "postgresql":
+        return driver_rows(connection, _UPDATE_AND_INSERT[len(changes)], params)[0][0]
+    driver_rows(connection, _UPDATE[len(changes)], params)
+    return driver_rows(connection, _INSERT, params)[0][0]
+
+
+def _keep_in_step(session: Session, changes) -> None:
+    """StockLevel objects the caller holds in this session show the balances just written."""
+    identity_map = session.identity_map
+    if not len(identity_map):
+        return
+    mapper = StockLevel.__mapper__
+    for level_id, on_hand, allocated in changes:
+        level = identity_map.get(mapper.identity_key_from_primary_key((level_id,)))
+        if level is not None:
+            set_committed_value(level, "on_hand", on_hand)
+            set_committed_value(level, "allocated", allocated)
 
 
 def _check_allocation(allocation: Allocation, product_id: int, location: Location, quantity: int) -> None:
@@ -229,10 +367,16 @@ class Drift:
     field: str
     recorded: int
     expected: int
+    sku: str | None = None
+    location: str | None = None  # location code
+    warehouse: str | None = None  # warehouse code
 
     def __str__(self) -> str:
+        where = f"{self.sku or 'product ' + str(self.product_id)} at {self.location or 'location ' + str(self.location_id)}"
+        if self.warehouse:
+            where += f" in {self.warehouse}"
         return (
-            f"product {self.product_id} at location {self.location_id}: {self.field} is "
+            f"{where} (product {self.product_id}, location {self.location_id}): {self.field} is "
             f"{self.recorded} but the ledger says {self.expected}"
         )
 
@@ -277,4 +421,26 @@ def check(session: Session) -> list[Drift]:
                 drifts.append(Drift(key[0], key[1], field, have, want))
         if on_hand.get(key, 0) < 0:
             drifts.append(Drift(key[0], key[1], "on_hand below zero", have_on_hand, on_hand[key]))
-    return drifts
+    return _named(session, drifts)
+
+
+def _named(session: Session, drifts: list[Drift]) -> list[Drift]:
+    """The drifts with their SKU, location code and warehouse code filled in."""
+    if not drifts:
+        return drifts
+    product_ids = sorted({d.product_id for d in drifts})
+    location_ids = sorted({d.location_id for d in drifts})
+    skus = dict(session.execute(select(Product.id, Product.sku).where(Product.id.in_(product_ids))).all())
+    places = {
+        loc: (code, site)
+        for loc, code, site in session.execute(
+            select(Location.id, Location.code, Warehouse.code)
+            .join(Warehouse, Warehouse.id == Location.warehouse_id)
+            .where(Location.id.in_(location_ids))
+        )
+    }
+    return [
+        replace(d, sku=skus.get(d.product_id), location=places.get(d.location_id, (None, None))[0],
+                warehouse=places.get(d.location_id, (None, None))[1])
+        for d in drifts
+    ]

@@ -146,6 +146,11 @@ def find_location(session: Session, warehouse_id: int, scanned: str) -> Location
         )
         .order_by(Location.id)
     ).first()
+    return usable_location(location, scanned)
+
+
+def usable_location(location, scanned: str):
+    """The location found for a scan (an object or row with code and active), or the error to show."""
     if location is None:
         raise NotFound(f"no location {scanned}", field="location")
     if not location.active:

@@ -106,7 +106,10 @@ def test_check_ledger_is_clean_then_names_a_balance_changed_behind_the_ledgers_b
 
     drifted = wms(database_url, "check-ledger")
     assert drifted.returncode == 1
-    assert f"product {product_id} at location {pick_face}: on_hand is 8 but the ledger says 5" in drifted.stderr
+    assert (
+        f"MUG-1 at P-01 in MAIN (product {product_id}, location {pick_face}): on_hand is 8 but the ledger says 5"
+        in drifted.stderr
+    )
     assert "1 balance(s) differ" in drifted.stderr
 
 
