@@ -7,10 +7,13 @@ from __future__ import annotations
 
 def process_event(event_id: int) -> str:
     """Apply one stored event. As an RQ job with retries to come, a failure raises so that RQ
-    retries it with backoff (app.orders.inbox.RETRY_INTERVALS); the last failure marks it failed."""
-    from app.orders.processing import process
+    retries it with backoff (app.orders.inbox.RETRY_INTERVALS); the last failure marks it failed.
+    With a backlog, the job then drains other pending events (app.orders.processing.drain)."""
+    from app.orders.processing import drain, process
 
-    return process(int(event_id), retries_left=_retries_left())
+    status = process(int(event_id), retries_left=_retries_left())
+    drain()  # with a backlog, apply more pending events in this job (RQ's per-job cost is shared)
+    return status
 
 
 def poll_starshipit(reschedule: bool = False) -> dict:

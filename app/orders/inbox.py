@@ -96,6 +96,19 @@ def lock_event(session: Session, event_id: int) -> InboxEvent | None:
     return session.scalars(statement).first()
 
 
+def claim_next(session: Session) -> InboxEvent | None:
+    """The oldest pending order event nobody holds, locked (PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+    statement = (
+        select(InboxEvent)
+        .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.kind == "order")
+        .order_by(InboxEvent.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(statement).first()
+
+
 def record_failure(session: Session, event_id: int, error: str, *, final: bool) -> InboxEvent | None:
     """One more failed attempt; the event fails for good when `final` or out of attempts."""
     event = lock_event(session, event_id)
