@@ -1,4 +1,5 @@
-"""A pooled PostgreSQL connection that died while idle costs nobody a failed request."""
+"""PostgreSQL connections and transactions: a pooled connection that died while idle costs
+nobody a failed request, and driver-level statements fail and retry like any other."""
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -43,4 +44,40 @@ def test_a_read_session_pings_and_replaces_a_connection_killed_while_pooled(post
         _kill(postgres_url, first)
         with db.reading() as session:
             assert _backend(session) != first
+    app.extensions["wms.engine"].dispose()
+
+
+def test_a_dead_connection_met_by_a_driver_statement_is_also_run_again(postgres_url):
+    app = make_app(postgres_url)
+    with app.app_context():
+        first = db.atomic(_backend)
+        _kill(postgres_url, first)
+        calls = []
+
+        def driver_backend(session):
+            calls.append(1)
+            return db.driver_rows(session.connection(), "SELECT pg_backend_pid() WHERE 1 = :one", {"one": 1})[0][0]
+
+        assert db.atomic(driver_backend) != first
+        assert len(calls) == 2
+    app.extensions["wms.engine"].dispose()
+
+
+def test_a_serialization_failure_from_a_driver_statement_is_retried_like_any_other(postgres_url):
+    app = make_app(postgres_url)
+    with app.app_context():
+        calls = []
+
+        def fail_once(session):
+            calls.append(1)
+            if len(calls) == 1:
+                db.driver_rows(
+                    session.connection(),
+                    "DO $$ BEGIN RAISE EXCEPTION 'contention' USING ERRCODE = 'serialization_failure'; END $$",
+                    {},
+                )
+            return "done"
+
+        assert db.atomic(fail_once) == "done"
+        assert len(calls) == 2
     app.extensions["wms.engine"].dispose()
