@@ -24,6 +24,8 @@ from app.warehouses import create_warehouse
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct-horse-battery"
+DEFAULT_TEST_DATABASE = os.environ.get("WMS_TEST_DATABASE", "sqlite")
+assert DEFAULT_TEST_DATABASE in ("sqlite", "postgres"), "WMS_TEST_DATABASE is sqlite or postgres"
 ROLES = ("picker", "manager", "admin")
 
 
@@ -103,8 +105,10 @@ def make_app(database_url: str, **overrides):
 
 
 @pytest.fixture
-def app(sqlite_url):
-    app = make_app(sqlite_url)
+def app(request):
+    """The app on the default test database: SQLite, or PostgreSQL when WMS_TEST_DATABASE=postgres
+    (scripts/test.sh runs the page and API tests a second time that way)."""
+    app = make_app(request.getfixturevalue(f"{DEFAULT_TEST_DATABASE}_url"))
     with app.app_context():
         _seed_basics()
         yield app
