@@ -29,21 +29,30 @@ def queue():
     return current_app.extensions.get("wms.queue")
 
 
-def enqueue(fn: Callable, *args, retry_intervals: list[int] | None = None, job_id: str | None = None, **kwargs):
+def enqueue(fn: Callable, *args, job_id: str | None = None, **kwargs):
     """Run fn(*args, **kwargs) in the background (RQ) or now (no Redis)."""
     q = queue()
     if q is None:
         return fn(*args, **kwargs)
-    from rq import Retry
-
-    retry = Retry(max=len(retry_intervals), interval=retry_intervals) if retry_intervals else None
     # One round trip: the job's hash and its push onto the queue go in one Redis pipeline
     # (queue.enqueue would make two), and a ready-made description (RQ would otherwise build one
     # from the call's repr).
     with q.connection.pipeline() as pipe:
         job = q.enqueue_call(
-            fn, args=args, kwargs=kwargs, retry=retry, job_id=job_id, pipeline=pipe,
+            fn, args=args, kwargs=kwargs, job_id=job_id, pipeline=pipe,
             description=f"{fn.__name__}{args!r}", result_ttl=RESULT_TTL,
         )
         pipe.execute()
     return job
+
+
+def enqueue_in(seconds: float, fn: Callable, *args, job_id: str | None = None, **kwargs):
+    """Run fn(*args, **kwargs) in the background after `seconds` (RQ's scheduler, which `wms
+    worker` runs); without Redis nothing is scheduled (None)."""
+    q = queue()
+    if q is None:
+        return None
+    from datetime import timedelta
+
+    return q.enqueue_in(timedelta(seconds=seconds), fn, *args, job_id=job_id, result_ttl=RESULT_TTL,
+                        description=f"{fn.__name__}{args!r}", **kwargs)

@@ -2,9 +2,11 @@
 
 Fast and durable: check the signature, read the body, store it in the inbox (one INSERT, repeats
 ignored by their dedup key; on PostgreSQL one autocommit round trip, durable when it returns),
-then enqueue its processing (one Redis round trip). The webhook secret is read through a
-per-process cache of a couple of seconds (app.settings_store.CACHE_SECONDS). Nothing is applied here when
-Redis is configured; without Redis the job runs in-process after the commit.
+then hand it over: an order event wakes the inbox (one Redis `SET NX`; a drain job is enqueued
+only when none is waiting, see app.orders.inbox.wake), a tracking update gets a job of its own.
+The webhook secret is read through a per-process cache of a couple of seconds
+(app.settings_store.CACHE_SECONDS). Nothing is applied here when Redis is configured; without
+Redis the event is applied in-process after the commit.
 Answers: 202 a new order event, 200 a repeat, 200 every tracking update (as Starshipit expects),
 401 a wrong or missing signature while a secret is set, 400 a body of neither kind.
 """
@@ -61,9 +63,9 @@ def starshipit():
     event_id = inbox.store_now(incoming, raw.decode("utf-8"))
     if event_id is not None:
         try:
-            inbox.enqueue_processing(event_id)
-        except Exception:  # noqa: BLE001 - stored durably; the poll's sweep enqueues it again
-            current_app.logger.exception("webhook event %s stored but not enqueued", event_id)
+            inbox.hand_over(event_id, incoming.kind)
+        except Exception:  # noqa: BLE001 - stored durably; the poll's sweep hands it over again
+            current_app.logger.exception("webhook event %s stored but not handed over", event_id)
     answer = {"received": True, "duplicate": event_id is None, "dedup_key": incoming.dedup_key}
     status = 202 if event_id is not None and incoming.kind == "order" else 200
     return jsonify(answer), status

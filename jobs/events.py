@@ -1,19 +1,25 @@
-"""Jobs for Starshipit's events: apply one inbox event; poll Starshipit for what webhooks missed.
+"""Jobs for Starshipit's events: drain the inbox; apply one inbox event; poll Starshipit for what
+webhooks missed.
 
-Both expect an app context: `wms worker` runs jobs inside one; without Redis they run in-process.
+All expect an app context: `wms worker` runs jobs inside one; without Redis they run in-process.
 """
 from __future__ import annotations
 
 
-def process_event(event_id: int) -> str:
-    """Apply one stored event. As an RQ job with retries to come, a failure raises so that RQ
-    retries it with backoff (app.orders.inbox.RETRY_INTERVALS); the last failure marks it failed.
-    With a backlog, the job then drains other pending events (app.orders.processing.drain)."""
-    from app.orders.processing import drain, process
+def drain_inbox() -> int:
+    """Apply every pending order event that has never failed (enqueued by inbox.wake when a
+    webhook stores one and no drain is waiting yet; see app.orders.processing.drain)."""
+    from app.orders.processing import drain
 
-    status = process(int(event_id), retries_left=_retries_left())
-    drain()  # with a backlog, apply more pending events in this job (RQ's per-job cost is shared)
-    return status
+    return drain()
+
+
+def process_event(event_id: int) -> str:
+    """Apply one stored event: a tracking update, a manager's retry, or the scheduled retry of an
+    event that failed (its next try is scheduled in turn, app.orders.inbox.RETRY_INTERVALS)."""
+    from app.orders.processing import process
+
+    return process(int(event_id))
 
 
 def poll_starshipit(reschedule: bool = False) -> dict:
@@ -26,10 +32,3 @@ def poll_starshipit(reschedule: bool = False) -> dict:
     finally:
         if reschedule:
             schedule_next()
-
-
-def _retries_left() -> bool:
-    from rq import get_current_job
-
-    job = get_current_job()
-    return bool(job is not None and job.retries_left)

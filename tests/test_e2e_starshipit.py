@@ -147,6 +147,18 @@ def _assert_wms_matches_simulator(stack, prefix: str) -> None:
     assert check.returncode == 0, check.stderr
 
 
+def _current_job(worker) -> str | None:
+    """The function of the job this `wms worker` process is running, from RQ's worker registry."""
+    from rq import Worker
+
+    with redis.Redis.from_url(REDIS_URL) as connection:
+        for rq_worker in Worker.all(connection=connection):
+            if rq_worker.pid == worker.process.pid:
+                job = rq_worker.get_current_job()
+                return job.func_name if job is not None else None
+    return None
+
+
 def _replay(stack, prefix: str) -> dict:
     body = {"orders": ORDERS, "seed": 5, "duplicate_rate": 0.3, "shuffle": True, "skus": SKUS, "prefix": prefix,
             "ship_rate": 0.7, "partial_rate": 0.15, "change_rate": 0.2, "delete_rate": 0.05}
@@ -166,13 +178,14 @@ def test_500_replayed_orders_with_duplicates_and_shuffling_end_with_exact_stock(
 
 def test_a_worker_killed_mid_run_loses_nothing_and_applies_nothing_twice(stack):
     replay = _replay(stack, "RUN-B-")
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # let the workers get well into the stream
-        done = _inbox_counts(stack["app"]).get(InboxStatus.PROCESSED, 0)
-        if done >= replay["events"] // 4:
-            break
-        time.sleep(0.05)
     victim = stack["workers"][0]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # let the workers get well into the stream, the victim draining
+        done = _inbox_counts(stack["app"]).get(InboxStatus.PROCESSED, 0)
+        if done >= replay["events"] // 4 and _current_job(victim) == "jobs.events.drain_inbox":
+            break
+        time.sleep(0.01)
+    assert _current_job(victim) == "jobs.events.drain_inbox", "the victim never drained"
     victim.kill()
     assert victim.process.returncode == -9
     stack["workers"].append(start_worker(stack["url"], REDIS_URL, stack["tmp"], name="worker-3", **stack["env"]))

@@ -1,5 +1,6 @@
 """POST /webhooks/starshipit: signatures, validation, the inbox and its dedup, the answers, and the
-hand-off to RQ when Redis is configured (a real Redis, db 5, flushed before and after)."""
+hand-off to RQ when Redis is configured (a real Redis, db 5, flushed before and after): the inbox
+woken, one drain job for a burst of events."""
 from __future__ import annotations
 
 import base64
@@ -204,7 +205,8 @@ def test_with_redis_the_web_only_stores_and_a_wms_worker_burst_applies_it(sqlite
         assert send(client, order_body("order_shipped", event_id="evt-r2", at="2026-11-24T05:00:00Z")).status_code == 202
         assert [e.status for e in stored()] == ["pending", "pending"]
         assert order_state() is None  # the web process applied nothing
-        assert redis_db.llen("rq:queue:wms") == 2
+        assert redis_db.llen("rq:queue:wms") == 1  # one drain for both events
+        assert redis_db.get("wms:inbox:wake") == b"1"
 
         env = dict(os.environ, DATABASE_URL=sqlite_url, REDIS_URL=REDIS_TEST_URL, SECRET_KEY="x")
         worker = subprocess.run(

@@ -16,9 +16,9 @@ from app.models import InboxEvent, InboxStatus, User
 from app.orders.payloads import Incoming
 from app.timeutil import utcnow
 
-RETRY_INTERVALS = [1, 5, 30, 120]  # seconds between RQ attempts
+RETRY_INTERVALS = [1, 5, 30, 120]  # seconds before the 2nd, 3rd ... try (scheduled RQ jobs)
 MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
-STALE_AFTER = timedelta(seconds=60)  # a pending event this old is enqueued again by the poll
+STALE_AFTER = timedelta(seconds=60)  # a pending event this old is handed over again by the poll
 
 
 def store(session: Session, incoming: Incoming, payload: str) -> int | None:
@@ -79,14 +79,88 @@ def store_json(session: Session, incoming: Incoming, body: dict) -> int | None:
 
 
 def enqueue_processing(event_id: int):
-    """Apply the event in the background (RQ, retried with backoff) or now (no Redis)."""
+    """Apply this one event in the background (an RQ job of its own) or now (no Redis)."""
     from jobs.events import process_event
 
-    return tasks.enqueue(process_event, event_id, retry_intervals=RETRY_INTERVALS, job_id=job_id(event_id))
+    return tasks.enqueue(process_event, event_id, job_id=job_id(event_id))
 
 
-def job_id(event_id: int) -> str:
-    return f"wms-inbox-{event_id}"
+def job_id(event_id: int, attempts: int = 0) -> str:
+    """The RQ job that owns the event after `attempts` failed tries: its own job (a tracking
+    update, a manager's retry) or, after a failure, the scheduled retry (a distinct id per try:
+    a retry is scheduled from inside the job that failed, which RQ deletes when it ends)."""
+    return f"wms-inbox-{event_id}" if attempts == 0 else f"wms-inbox-{event_id}-try{attempts + 1}"
+
+
+def hand_over(event_id: int, kind: str) -> None:
+    """A newly stored event to whoever applies it. No Redis: applied now, in this process.
+    An order event: wake the inbox (drains apply order events in bulk). A tracking update gets a
+    job of its own: it may need Starshipit's order fetched outside any transaction."""
+    if tasks.queue() is None or kind != "order":
+        enqueue_processing(event_id)
+    else:
+        wake()
+
+
+WAKE_TTL = 30  # seconds; bounds how long a wake flag whose drain job was lost can block the next one
+
+
+def wake_key() -> str:
+    return f"{tasks.DEFAULT_QUEUE}:inbox:wake"
+
+
+def wake() -> bool:
+    """Make sure a drain will run after this moment; True when this call enqueued one.
+
+    Called after the event's INSERT has committed. `SET wake 1 NX EX` costs one Redis round trip;
+    only the caller that set the flag enqueues a drain job (jobs.events.drain_inbox), so a burst
+    of webhooks enqueues one drain, not one job per event.
+
+    Why no wake-up is lost: while the flag is set, a drain job is queued that has not yet deleted
+    it (the flag is only set together with an enqueue, and a drain deletes it before its first
+    claim). Take an event E committed at time c whose SET NX at s > c fails: the flag was set and
+    its drain D has not yet deleted it, so D deletes it after s > c and claims after that: D sees E
+    (or E is locked by another drain, which applies it). If instead the drain that was running
+    made its last, empty claim before c, it deleted the flag before that claim, so E's SET finds
+    no flag (or one set by a later waker, as above), succeeds, and enqueues a new drain. The TTL
+    only matters if an enqueue is lost after a successful SET (the flag is dropped on a failed
+    enqueue) or Redis loses the job: then the next webhook after WAKE_TTL, or the poll's stale
+    sweep (polling.requeue_stale), starts a drain."""
+    q = tasks.queue()
+    if q is None:
+        from jobs.events import drain_inbox
+
+        drain_inbox()
+        return True
+    if not q.connection.set(wake_key(), 1, nx=True, ex=WAKE_TTL):
+        return False
+    try:
+        enqueue_drain()
+    except Exception:
+        q.connection.delete(wake_key())  # so that the next event tries again
+        raise
+    return True
+
+
+def enqueue_drain():
+    from jobs.events import drain_inbox
+
+    return tasks.enqueue(drain_inbox)
+
+
+def clear_wake() -> None:
+    """A drain starting: from now on the next event stored wakes another drain."""
+    q = tasks.queue()
+    if q is not None:
+        q.connection.delete(wake_key())
+
+
+def schedule_retry(event_id: int, attempts: int) -> None:
+    """The next try of an event that failed `attempts` times, after its backoff (RQ's scheduler).
+    Without Redis nothing is scheduled: the poll's stale sweep tries it again."""
+    from jobs.events import process_event
+
+    tasks.enqueue_in(RETRY_INTERVALS[attempts - 1], process_event, event_id, job_id=job_id(event_id, attempts))
 
 
 def lock_event(session: Session, event_id: int) -> InboxEvent | None:
@@ -97,10 +171,12 @@ def lock_event(session: Session, event_id: int) -> InboxEvent | None:
 
 
 def claim_next(session: Session) -> InboxEvent | None:
-    """The oldest pending order event nobody holds, locked (PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+    """The oldest pending order event that has never failed and nobody holds, locked for this
+    transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so drains never wait on one another; SQLite
+    serialises write transactions). An event that failed belongs to its scheduled retry job."""
     statement = (
         select(InboxEvent)
-        .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.kind == "order")
+        .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.kind == "order", InboxEvent.attempts == 0)
         .order_by(InboxEvent.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -150,13 +226,13 @@ def dismiss_event(session: Session, event_id: int, user_id: int | None) -> Inbox
     return event
 
 
-def stale_pending(session: Session, *, older_than: timedelta = STALE_AFTER, limit: int = 500) -> list[int]:
-    """Pending events received a while ago: their job was lost or never enqueued."""
+def stale_pending(session: Session, *, older_than: timedelta = STALE_AFTER, limit: int = 500) -> list[tuple[int, str, int]]:
+    """Pending events received a while ago, (id, kind, attempts): their drain or job may be lost."""
     cutoff = utcnow() - older_than
     statement = (
-        select(InboxEvent.id)
+        select(InboxEvent.id, InboxEvent.kind, InboxEvent.attempts)
         .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.received_at < cutoff)
         .order_by(InboxEvent.id)
         .limit(limit)
     )
-    return list(session.scalars(statement))
+    return [tuple(row) for row in session.execute(statement)]

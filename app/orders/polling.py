@@ -7,7 +7,7 @@ and processing path as webhooks, with deterministic dedup keys
 - an unshipped order the WMS does not have -> order_created;
 - a shipped order the WMS has not shipped in full -> order_shipped (its items say what has
   shipped so far, so nothing ships twice).
-The poll also re-enqueues pending events whose job was lost (a crash, Redis down).
+The poll also hands over again pending events whose drain or job was lost (a crash, Redis down).
 """
 from __future__ import annotations
 
@@ -60,8 +60,8 @@ def poll() -> dict:
         if isinstance(order, dict) and known.get(order.get("order_number")) != OrderStatus.SHIPPED:
             shipped += _feed(order, "order_shipped", new_ids)
     db.atomic(_save_watermark, started - OVERLAP)
-    for event_id in new_ids:
-        inbox.enqueue_processing(event_id)
+    if new_ids:
+        inbox.wake()  # order events: one drain applies them all
     requeued = requeue_stale()
     summary = {"since": isoformat(since), "unshipped": len(unshipped), "shipped": len(shipped_orders),
                "order_created": created, "order_shipped": shipped, "requeued": requeued}
@@ -93,21 +93,31 @@ def _feed(order: dict, event: str, new_ids: list[int]) -> int:
 
 
 def requeue_stale() -> int:
-    """Enqueue again the pending events nobody is working on: their job was lost (a worker killed
-    mid-job, Redis restarted, an enqueue that failed). Running an event twice is harmless (it is
-    applied under a lock, once), so when in doubt it is enqueued again."""
+    """Hand over again the pending events nobody may be working on (a worker killed mid-drain or
+    mid-job, Redis restarted, a hand-over that failed); returns how many stale events were handed
+    over. Order events that never failed: one drain for all of them (a drain killed mid-event left
+    its event pending, its row lock gone with its connection). Events with a job of their own (a
+    scheduled retry, a tracking update): their job again, unless it is still queued, scheduled or
+    running. Applying is idempotent under the event's lock, so when in doubt work is handed over."""
     with db.reading() as session:
         stale = inbox.stale_pending(session, older_than=_stale_after())
     if not stale:
         return 0
-    in_flight = _jobs_in_flight([inbox.job_id(event_id) for event_id in stale])
+    drained = [event_id for event_id, kind, attempts in stale if kind == "order" and attempts == 0]
+    own = {inbox.job_id(event_id, attempts): event_id for event_id, kind, attempts in stale
+           if not (kind == "order" and attempts == 0)}
+    in_flight = _jobs_in_flight(list(own))
     count = 0
-    for event_id in stale:
-        if inbox.job_id(event_id) in in_flight:
+    for job_id, event_id in own.items():
+        if job_id in in_flight:
             continue
-        inbox.enqueue_processing(event_id)
+        from jobs.events import process_event
+
+        tasks.enqueue(process_event, event_id, job_id=job_id)
         count += 1
-    return count
+    if drained:
+        inbox.enqueue_drain()
+    return count + len(drained)
 
 
 def _stale_after() -> timedelta:

@@ -1,8 +1,10 @@
-"""Running one inbox event: fetch what it needs from Starshipit (outside any transaction), apply it
-in one transaction, and count a failure when it does not apply."""
+"""Applying inbox events: one event (its own job, a retry, or in-process without Redis), or every
+waiting order event at once (a drain, woken by the webhook). Either way an event is applied in one
+transaction of its own, and a failure is counted on the event and retried after a backoff."""
 from __future__ import annotations
 
 import logging
+import time
 
 from app import db
 from app.errors import WmsError
@@ -11,15 +13,12 @@ from app.orders import events, inbox
 
 log = logging.getLogger(__name__)
 
-
-class EventNotApplied(Exception):
-    """Raised to RQ so that it retries the job with backoff."""
+DRAIN_SECONDS = 30.0  # a drain hands over to a fresh one after this long (RQ's job timeout is 180 s)
 
 
-def process(event_id: int, *, retries_left: bool = False) -> str:
-    """Apply the event once; returns its status. With `retries_left` (an RQ job with retries to
-    come) a failure raises EventNotApplied so that RQ tries again later; otherwise the failure is
-    recorded and the event stays pending (for the poll's sweep) until it runs out of attempts.
+def process(event_id: int) -> str:
+    """Apply the event once; returns its status. A failure is recorded (failed for good when it
+    can never apply, or on the last attempt) and, with attempts left, the next try is scheduled.
 
     One transaction in the usual case: the event is locked and applied. A tracking update that
     needs Starshipit's order first ends that transaction having changed nothing, the order is
@@ -31,14 +30,23 @@ def process(event_id: int, *, retries_left: bool = False) -> str:
             outcome = db.atomic(_apply, event_id, fetched)
         return outcome
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the event
-        terminal = isinstance(error, (WmsError, ValueError))  # the payload can never apply as it is
-        final = terminal or (not retries_left and _is_rq_job())
-        message = f"{type(error).__name__}: {error}"
-        log.warning("inbox event %s not applied: %s", event_id, message)
-        failed = db.atomic(inbox.record_failure, event_id, message, final=final)
-        if failed is not None and failed.status == InboxStatus.PENDING and retries_left:
-            raise EventNotApplied(message) from error
-        return failed.status if failed is not None else "missing"
+        return failed(event_id, error)
+
+
+def failed(event_id: int, error: Exception) -> str:
+    """Count a failed try: attempts + 1 and the error on the event; failed for good when the
+    payload can never apply as it is (a WmsError, a ValueError) or on the last of MAX_ATTEMPTS;
+    otherwise its next try is scheduled (inbox.schedule_retry: that job owns the event now, drains
+    skip it). Returns the event's status."""
+    terminal = isinstance(error, (WmsError, ValueError))
+    message = f"{type(error).__name__}: {error}"
+    log.warning("inbox event %s not applied: %s", event_id, message)
+    event = db.atomic(inbox.record_failure, event_id, message, final=terminal)
+    if event is None:
+        return "missing"
+    if event.status == InboxStatus.PENDING:
+        inbox.schedule_retry(event_id, event.attempts)
+    return event.status
 
 
 class _NeedsOrder:
@@ -57,43 +65,40 @@ def _apply(session, event_id: int, fetched: dict | None):
     return events.apply_event(session, event, fetched)
 
 
-DRAIN_BACKLOG = 20  # queued jobs beyond which a job also drains other pending events
-DRAIN_MAX = 50  # events one job drains at most
-
-
-def drain(limit: int = DRAIN_MAX) -> int:
-    """With a backlog (PostgreSQL and Redis only), apply other pending order events in this job,
-    oldest first, each in its own transaction, claimed with FOR UPDATE SKIP LOCKED so that workers
-    never wait on one another. An event applied here has its own queued job removed (after the
-    commit; a job that already started finds the event applied and does nothing). The first
-    event that does not apply stops the drain untouched: its own job applies it, with the usual
-    retries and failed-events page. Returns how many events it applied."""
-    from app import tasks
-
-    q = tasks.queue()
-    if q is None or db.is_sqlite() or q.count < DRAIN_BACKLOG:
-        return 0
-    applied = 0
-    while applied < limit:
+def drain(seconds: float = DRAIN_SECONDS) -> int:
+    """Apply every pending order event that has never failed, oldest first, until none is left;
+    returns how many were tried. First the wake flag is deleted (see inbox.wake for why no event
+    is left behind). Each event is claimed and applied in one transaction of its own (claimed with
+    FOR UPDATE SKIP LOCKED on PostgreSQL, so two drains at once take different events; a drain
+    killed mid-event leaves that event pending again when its connection dies). An event that
+    fails is counted and its retry scheduled (`failed`); the drain goes on with the next one.
+    After `seconds` with events still coming, the drain wakes a fresh one and ends (RQ's job
+    timeout would otherwise cut it off)."""
+    inbox.clear_wake()
+    deadline = time.monotonic() + seconds
+    tried = 0
+    while True:
+        if time.monotonic() > deadline:
+            inbox.wake()
+            return tried
+        claimed: list[int] = []
         try:
-            event_id = db.atomic(_apply_next)
-        except Exception:  # noqa: BLE001 - left to its own job and its retries
-            return applied
+            event_id = db.atomic(_apply_next, claimed)
+        except Exception as error:  # noqa: BLE001 - counted on the event, retried by its own job
+            if not claimed:
+                raise  # the claim itself failed (database down): the job fails, the poll's sweep recovers
+            failed(claimed[-1], error)
+            event_id = claimed[-1]
         if event_id is None:
-            return applied
-        applied += 1
-        with q.connection.pipeline(transaction=False) as pipe:
-            job_id = inbox.job_id(event_id)
-            pipe.lrem(q.key, 0, job_id)
-            pipe.delete(q.job_class.key_for(job_id))
-            pipe.execute()
-    return applied
+            return tried
+        tried += 1
 
 
-def _apply_next(session) -> int | None:
+def _apply_next(session, claimed: list[int]) -> int | None:
     event = inbox.claim_next(session)
     if event is None:
         return None
+    claimed.append(event.id)
     events.apply_event(session, event)
     return event.id
 
@@ -106,11 +111,3 @@ def fetch_order(order_number: str) -> dict:
         client = client_from_settings(session)
     with client:
         return client.get_order(order_number=order_number)
-
-
-def _is_rq_job() -> bool:
-    try:
-        from rq import get_current_job
-    except ImportError:  # pragma: no cover
-        return False
-    return get_current_job() is not None
