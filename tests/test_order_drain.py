@@ -109,7 +109,11 @@ def test_a_burst_of_webhooks_enqueues_one_drain_and_two_drains_apply_each_event_
     assert statuses() == {"processed": 40}
     assert set(timeline_counts().values()) == {1} and len(timeline_counts()) == 40  # each applied once
     assert order_state("SO-0")["status"] == "SHIPPED" and order_state("SO-1")["status"] == "PENDING"
-    assert queue_store.get(inbox.wake_key()) is None
+    # with a backlog a drain woke one more for the next free worker; left over, it finds nothing
+    assert "jobs.events.drain_inbox" in queued_functions(queue_store)
+    run_queued(redis_app, queue_store)
+    assert statuses() == {"processed": 40}
+    assert queue_store.get(inbox.wake_key()) is None and queued_functions(queue_store) == []
     assert_ledger_clean()
 
 
@@ -186,3 +190,20 @@ def test_an_event_stored_while_a_drain_finishes_wakes_another_drain(postgres_red
     run_queued(postgres_redis_app, queue_store)
     assert order_state("SO-LATE")["status"] == "PENDING"
     assert statuses() == {"processed": 2}
+
+
+def test_without_redis_one_drain_applies_a_backlog_in_process(app, monkeypatch):
+    """No Redis: the poll's sweep (or a wake) runs the drain in the web or CLI process; it applies
+    the whole backlog itself and wakes no other drain (in-process, that would nest drains)."""
+    import json
+
+    from app.orders.payloads import read_webhook
+
+    build_floor({("SKU-A", "P-01"): 100, ("SKU-B", "P-02"): 100})
+    for n in range(20):
+        raw = json.dumps(order_body("order_created", number=f"SO-{n}", items=[{"sku": "SKU-A", "quantity": 1}])).encode()
+        db.atomic(inbox.store, read_webhook(raw)[0], raw.decode())
+    woken = []
+    monkeypatch.setattr(inbox, "wake", lambda: woken.append(1))
+    assert processing.drain(seconds=0) == 20
+    assert statuses() == {"processed": 20} and woken == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from app import db
+from app import db, tasks
 from app.errors import WmsError
 from app.models import InboxStatus
 from app.orders import events, inbox
@@ -72,13 +72,17 @@ def drain(seconds: float = DRAIN_SECONDS) -> int:
     FOR UPDATE SKIP LOCKED on PostgreSQL, so two drains at once take different events; a drain
     killed mid-event leaves that event pending again when its connection dies). An event that
     fails is counted and its retry scheduled (`failed`); the drain goes on with the next one.
-    After `seconds` with events still coming, the drain wakes a fresh one and ends (RQ's job
-    timeout would otherwise cut it off)."""
+    A backlog is shared by the workers: on its second event a drain wakes the inbox (the flag it
+    deleted is free, so a second drain is enqueued for the next free worker, which recruits a
+    third once it has a second event, and so on; a drain that finds at most one event recruits
+    nobody, so this ends when the backlog does). After `seconds` with events still coming, the
+    drain wakes a fresh one and ends (RQ's job timeout would otherwise cut it off)."""
     inbox.clear_wake()
+    background = tasks.queue() is not None  # without Redis this one drain, in-process, does it all
     deadline = time.monotonic() + seconds
     tried = 0
     while True:
-        if time.monotonic() > deadline:
+        if background and time.monotonic() > deadline:
             inbox.wake()
             return tried
         claimed: list[int] = []
@@ -92,6 +96,8 @@ def drain(seconds: float = DRAIN_SECONDS) -> int:
         if event_id is None:
             return tried
         tried += 1
+        if tried == 2 and background:
+            inbox.wake()  # more than one was waiting: a drain for the next free worker too
 
 
 def _apply_next(session, claimed: list[int]) -> int | None:
