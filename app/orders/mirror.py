@@ -54,13 +54,15 @@ def lock_order(session: Session, order_number: str, *, warehouse_id: int) -> tup
             updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["order_number"])
-        .returning(Order.id)
+        .returning(Order)
     )
-    created = session.execute(statement).scalar() is not None
+    order = session.scalars(statement, execution_options={"populate_existing": True}).first()
+    if order is not None:  # inserted by this transaction: already ours, no SELECT needed
+        return order, True
     order = session.scalars(
         select(Order).where(Order.order_number == order_number).with_for_update().execution_options(populate_existing=True)
     ).one()
-    return order, created
+    return order, False
 
 
 def lines_of(session: Session, order: Order) -> list[OrderLine]:
