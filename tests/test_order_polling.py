@@ -140,9 +140,9 @@ def test_a_failed_event_can_be_dismissed_and_is_recorded(app):
         db.atomic(inbox.retry_event, event.id)
 
 
-def test_wms_poll_starshipit_runs_one_poll_from_the_command_line(app, starshipit, sqlite_url):
+def test_wms_poll_starshipit_runs_one_poll_from_the_command_line(app, starshipit):
     starshipit.store.create({"order_number": "SO-3", "items": [{"sku": "SKU-B", "quantity": 1}]})
-    env = dict(os.environ, DATABASE_URL=sqlite_url, SECRET_KEY="x")
+    env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], SECRET_KEY="x")
     env.pop("REDIS_URL", None)
     result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "wms"), "poll-starshipit"],
                             env=env, capture_output=True, text=True, timeout=120)
