@@ -175,8 +175,8 @@ def test_an_event_stored_while_a_drain_finishes_wakes_another_drain(postgres_red
     queue_store.lpop(Queue("wms", connection=queue_store).key)  # this test runs the drain itself
     real_next, late = processing._apply_next, []
 
-    def last_claim_then_a_webhook(session, claimed):
-        result = real_next(session, claimed)
+    def last_claim_then_a_webhook(session, batch, claimed):
+        result = real_next(session, batch, claimed)
         if result is None and not late:  # the claim found nothing: the drain is about to end
             late.append(send(client, order_body("order_created", number="SO-LATE")).status_code)
         return result

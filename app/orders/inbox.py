@@ -170,15 +170,32 @@ def lock_event(session: Session, event_id: int) -> InboxEvent | None:
     return session.scalars(statement).first()
 
 
-def claim_next(session: Session) -> InboxEvent | None:
-    """The oldest pending order event that has never failed and nobody holds, locked for this
-    transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so drains never wait on one another; SQLite
-    serialises write transactions). An event that failed belongs to its scheduled retry job."""
+def claim_batch(session: Session, after_id: int, size: int) -> list[int]:
+    """The ids of the oldest pending order events after `after_id` that have never failed and
+    nobody holds, locked for this transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so two drains
+    asking at once get different batches; SQLite serialises write transactions). An event that
+    failed belongs to its scheduled retry job. One query per batch: PostgreSQL's plan for it can
+    sort every pending row (its estimate of them is stale during a burst), so it is not run per
+    event; `after_id` keeps it from walking again over events this drain has just applied."""
+    statement = (
+        select(InboxEvent.id)
+        .where(
+            InboxEvent.status == InboxStatus.PENDING, InboxEvent.id > after_id, InboxEvent.kind == "order",
+            InboxEvent.attempts == 0,
+        )
+        .order_by(InboxEvent.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(statement))
+
+
+def claim(session: Session, event_id: int) -> InboxEvent | None:
+    """The event, locked for this transaction, if it is still pending, has never failed and
+    nobody else holds it (FOR UPDATE SKIP LOCKED)."""
     statement = (
         select(InboxEvent)
-        .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.kind == "order", InboxEvent.attempts == 0)
-        .order_by(InboxEvent.id)
-        .limit(1)
+        .where(InboxEvent.id == event_id, InboxEvent.status == InboxStatus.PENDING, InboxEvent.attempts == 0)
         .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     )

@@ -65,13 +65,22 @@ def _apply(session, event_id: int, fetched: dict | None):
     return events.apply_event(session, event, fetched)
 
 
+DRAIN_BATCH = 50  # events a drain claims per batch query
+
+
 def drain(seconds: float = DRAIN_SECONDS) -> int:
     """Apply every pending order event that has never failed, oldest first, until none is left;
     returns how many were tried. First the wake flag is deleted (see inbox.wake for why no event
-    is left behind). Each event is claimed and applied in one transaction of its own (claimed with
-    FOR UPDATE SKIP LOCKED on PostgreSQL, so two drains at once take different events; a drain
-    killed mid-event leaves that event pending again when its connection dies). An event that
-    fails is counted and its retry scheduled (`failed`); the drain goes on with the next one.
+    is left behind: the argument only needs each drain to start looking after it deleted the
+    flag). Events are claimed a batch at a time (inbox.claim_batch, FOR UPDATE SKIP LOCKED, in the
+    transaction of the batch's first event, so two drains asking at once get different batches),
+    then each is claimed again by its id and applied in one transaction of its own (skipped if
+    another drain got it meanwhile). A drain killed mid-event leaves that event pending again when
+    its connection dies. Each batch starts after the last event this drain claimed (an event that
+    commits later under a lower id, or that a killed drain let go, is found by the next drain,
+    which its webhook or the poll's sweep wakes). An event that fails is counted and its retry
+    scheduled (`failed`); the drain goes on with the next one.
+
     A backlog is shared by the workers: on its second event a drain wakes the inbox (the flag it
     deleted is free, so a second drain is enqueued for the next free worker, which recruits a
     third once it has a second event, and so on; a drain that finds at most one event recruits
@@ -81,13 +90,14 @@ def drain(seconds: float = DRAIN_SECONDS) -> int:
     background = tasks.queue() is not None  # without Redis this one drain, in-process, does it all
     deadline = time.monotonic() + seconds
     tried = 0
+    batch = _Batch()
     while True:
         if background and time.monotonic() > deadline:
             inbox.wake()
             return tried
         claimed: list[int] = []
         try:
-            event_id = db.atomic(_apply_next, claimed)
+            event_id = db.atomic(_apply_next, batch, claimed)
         except Exception as error:  # noqa: BLE001 - counted on the event, retried by its own job
             if not claimed:
                 raise  # the claim itself failed (database down): the job fails, the poll's sweep recovers
@@ -100,13 +110,29 @@ def drain(seconds: float = DRAIN_SECONDS) -> int:
             inbox.wake()  # more than one was waiting: a drain for the next free worker too
 
 
-def _apply_next(session, claimed: list[int]) -> int | None:
-    event = inbox.claim_next(session)
-    if event is None:
-        return None
-    claimed.append(event.id)
-    events.apply_event(session, event)
-    return event.id
+class _Batch:
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.after = 0  # the last id this drain has claimed
+
+
+def _apply_next(session, batch: _Batch, claimed: list[int]) -> int | None:
+    """In one transaction: the next event of the batch (a new batch when it is used up) that is
+    still free, applied; None when no event is left."""
+    if claimed:  # db.atomic runs this again after contention: that event first
+        batch.ids.insert(0, claimed.pop())
+    while True:
+        if not batch.ids:
+            batch.ids = inbox.claim_batch(session, batch.after, DRAIN_BATCH)
+            if not batch.ids:
+                return None
+        event_id = batch.ids.pop(0)
+        batch.after = max(batch.after, event_id)
+        event = inbox.claim(session, event_id)
+        if event is not None:
+            claimed.append(event_id)
+            events.apply_event(session, event)
+            return event_id
 
 
 def fetch_order(order_number: str) -> dict:
