@@ -118,14 +118,18 @@ def wake() -> bool:
 
     Why no wake-up is lost: while the flag is set, a drain job is queued that has not yet deleted
     it (the flag is only set together with an enqueue, and a drain deletes it before its first
-    claim). Take an event E committed at time c whose SET NX at s > c fails: the flag was set and
-    its drain D has not yet deleted it, so D deletes it after s > c and claims after that: D sees E
-    (or E is locked by another drain, which applies it). If instead the drain that was running
-    made its last, empty claim before c, it deleted the flag before that claim, so E's SET finds
-    no flag (or one set by a later waker, as above), succeeds, and enqueues a new drain. The TTL
-    only matters if an enqueue is lost after a successful SET (the flag is dropped on a failed
-    enqueue) or Redis loses the job: then the next webhook after WAKE_TTL, or the poll's stale
-    sweep (polling.requeue_stale), starts a drain."""
+    claim). Take an event E committed at time c, its SET NX at s > c:
+    - the SET succeeds: a new drain is enqueued now; it starts after s > c, from the oldest
+      pending event, so it sees E;
+    - the SET fails: the flag's drain D has not deleted it yet, so D deletes it after s and
+      starts claiming after that, from the oldest pending event: D sees E, unless E is already
+      in another drain's batch, and that drain applies it.
+    So a drain that ends without E (its last, empty claim came before c, or E committed under
+    a lower id than it had reached) never matters: E's own SET NX covers E. The TTL only matters
+    if an enqueue is lost after a successful SET (the flag is dropped on a failed enqueue) or
+    Redis loses the job: then the next webhook after WAKE_TTL, or the poll's stale sweep
+    (polling.requeue_stale), starts a drain. A drain killed mid-event, or an event whose drain
+    failed to claim it, is left pending for the next drain or the sweep."""
     q = tasks.queue()
     if q is None:
         from jobs.events import drain_inbox
