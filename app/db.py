@@ -100,10 +100,26 @@ def is_sqlite(bind: Engine | None = None) -> bool:
 
 @contextmanager
 def reading() -> Iterator[Session]:
-    """A session for reads only: no write lock, nothing committed."""
-    bind = engine().execution_options(sqlite_begin="DEFERRED")
-    with Session(bind, expire_on_commit=False) as session:
+    """A session for reads only: no write lock, nothing committed (never write in one).
+
+    SQLite: a DEFERRED transaction, one consistent snapshot for all its reads. PostgreSQL:
+    autocommit, so a read costs no BEGIN and ROLLBACK round trips; at READ COMMITTED every
+    statement takes its own snapshot anyway, so nothing is lost."""
+    with Session(_read_bind(), expire_on_commit=False) as session:
         yield session
+
+
+def _read_bind():
+    bind = engine()
+    binds = current_app.extensions.setdefault("wms.read_binds", {})
+    read_bind = binds.get(bind)
+    if read_bind is None:
+        if bind.dialect.name == "sqlite":
+            read_bind = bind.execution_options(sqlite_begin="DEFERRED")
+        else:
+            read_bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+        binds[bind] = read_bind
+    return read_bind
 
 
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
