@@ -101,17 +101,7 @@ def update_order(session: Session, order: Order, data: OrderData, *, new: bool =
     for wanted in data.lines:
         line = current.pop(wanted.sku, None)
         if line is None:
-            product = products.get(wanted.sku)
-            session.add(
-                OrderLine(
-                    order_id=order.id,
-                    sku=wanted.sku,
-                    product_id=product,
-                    description=wanted.description,
-                    quantity=wanted.quantity,
-                    unknown_sku=product is None,
-                )
-            )
+            session.add(_new_line(order, wanted, products))
             changed = True
             continue
         quantity = max(wanted.quantity, line.shipped_quantity)
@@ -139,19 +129,21 @@ def add_missing_lines(session: Session, order: Order, data: OrderData) -> None:
     have = {line.sku for line in lines_of(session, order)}
     missing = [line for line in data.lines if line.sku not in have]
     products = _products(session, [line.sku for line in missing])
-    for wanted in missing:
-        product = products.get(wanted.sku)
-        session.add(
-            OrderLine(
-                order_id=order.id,
-                sku=wanted.sku,
-                product_id=product,
-                description=wanted.description,
-                quantity=wanted.quantity,
-                unknown_sku=product is None,
-            )
-        )
+    session.add_all(_new_line(order, wanted, products) for wanted in missing)
     session.flush()
+
+
+def _new_line(order: Order, wanted, products: dict[str, int]) -> OrderLine:
+    """A mirror line for an order line Starshipit sent; flagged when the WMS does not know the SKU."""
+    product = products.get(wanted.sku)
+    return OrderLine(
+        order_id=order.id,
+        sku=wanted.sku,
+        product_id=product,
+        description=wanted.description,
+        quantity=wanted.quantity,
+        unknown_sku=product is None,
+    )
 
 
 def release_unfit(session: Session, order: Order) -> int:
