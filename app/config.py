@@ -18,6 +18,7 @@ def from_environment() -> dict:
     return {
         "DATABASE_URL": env("DATABASE_URL") or _default_database_url(),
         "REDIS_URL": env("REDIS_URL") or None,
+        "RQ_QUEUE": env("RQ_QUEUE", "wms"),
         "SECRET_KEY": env("SECRET_KEY") or _dev_secret_key(),
         "STARSHIPIT_API_URL": env("STARSHIPIT_API_URL", "https://api.starshipit.com"),
         "STARSHIPIT_API_KEY": env("STARSHIPIT_API_KEY", ""),

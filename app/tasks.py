@@ -22,7 +22,8 @@ def init_app(app: Flask) -> None:
     from rq import Queue
 
     app.extensions["wms.redis"] = Redis.from_url(url)
-    app.extensions["wms.queue"] = Queue(DEFAULT_QUEUE, connection=app.extensions["wms.redis"])
+    name = app.config.get("RQ_QUEUE") or DEFAULT_QUEUE  # one name per deployment (tests: per run)
+    app.extensions["wms.queue"] = Queue(name, connection=app.extensions["wms.redis"])
 
 
 def queue():

@@ -3,17 +3,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.tasks import DEFAULT_QUEUE
-
 
 def run_worker(app: Flask, *, burst: bool = False, with_scheduler: bool = True) -> None:
-    from rq import Queue, SimpleWorker
+    from rq import SimpleWorker
 
     redis = app.extensions.get("wms.redis")
     if redis is None:
         raise SystemExit("REDIS_URL is not set: without Redis, jobs run in the web process and no worker is needed")
-    queues = [Queue(DEFAULT_QUEUE, connection=redis)]
-    worker = SimpleWorker(queues, connection=redis)
+    worker = SimpleWorker([app.extensions["wms.queue"]], connection=redis)
     if with_scheduler and not burst:
         from app.orders.polling import ensure_scheduled
 

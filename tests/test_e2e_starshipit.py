@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+import uuid
 
 import httpx
 import pytest
@@ -54,6 +55,7 @@ def stack(postgres_url, tmp_path):
     sim = Simulator(secret=SECRET, skus=SKUS, seed=11).start()
     env = {
         "REDIS_URL": REDIS_URL,
+        "RQ_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",  # a worker left over from another run never sees these jobs
         "STARSHIPIT_WEBHOOK_SECRET": SECRET,
         "STARSHIPIT_API_URL": sim.url,
         "STARSHIPIT_API_KEY": "e2e-key",

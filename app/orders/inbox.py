@@ -106,7 +106,7 @@ WAKE_TTL = 30  # seconds; bounds how long a wake flag whose drain job was lost c
 
 
 def wake_key() -> str:
-    return f"{tasks.DEFAULT_QUEUE}:inbox:wake"
+    return f"{tasks.queue().name}:inbox:wake"
 
 
 def wake() -> bool:
