@@ -123,7 +123,8 @@ def _read_bind():
 
 
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
-_driver_statements: dict[tuple[str, str], str] = {}
+# (dialect, sql) -> (the statement in the driver's parameter style, whether it returns rows)
+_driver_statements: dict[tuple[str, str], tuple[str, bool]] = {}
 
 
 def driver_rows(connection: Connection, sql: str, params: dict) -> list[tuple]:
@@ -135,24 +136,32 @@ def driver_rows(connection: Connection, sql: str, params: dict) -> list[tuple]:
     them, and a dead connection is invalidated."""
     dialect = connection.dialect
     key = (dialect.name, sql)
-    statement = _driver_statements.get(key)
-    if statement is None:
-        statement = sql if dialect.name == "sqlite" else _NAMED_PARAMETER.sub(r"%(\1)s", sql)
-        _driver_statements[key] = statement
-    dbapi_connection = connection.connection.dbapi_connection
-    cursor = dbapi_connection.cursor()
+    prepared = _driver_statements.get(key)
+    if prepared is None:
+        # (Asking the cursor for its description instead costs more than the statement's own bookkeeping.)
+        returns_rows = sql.lstrip().upper().startswith("SELECT") or " RETURNING " in sql.upper()
+        driver_sql = sql if dialect.name == "sqlite" else _NAMED_PARAMETER.sub(r"%(\1)s", sql)
+        prepared = _driver_statements[key] = (driver_sql, returns_rows)
+    statement, returns_rows = prepared
+    fairy = connection.connection
+    dbapi_connection = fairy.dbapi_connection
+    # One cursor per DBAPI connection, kept with it in the pool (a cursor costs about as
+    # much to make as a statement costs to send).
+    kept = fairy.info.get("wms.cursor")
+    if kept is None or kept[0] is not dbapi_connection:
+        kept = fairy.info["wms.cursor"] = (dbapi_connection, dbapi_connection.cursor())
+    cursor = kept[1]
     try:
         cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description is not None else []
+        return cursor.fetchall() if returns_rows else []
     except dialect.loaded_dbapi.Error as error:
+        fairy.info.pop("wms.cursor", None)
         dead = dialect.is_disconnect(error, dbapi_connection, cursor)
         if dead:
             connection.invalidate(error)
         raise DBAPIError.instance(
             statement, params, error, dialect.loaded_dbapi.Error, connection_invalidated=dead, dialect=dialect
         ) from error
-    finally:
-        cursor.close()
 
 
 def is_retryable(error: DBAPIError) -> bool:

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -95,10 +95,27 @@ class Balance(NamedTuple):
     allocated: int
 
 
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A movement just written: the row as stored (a plain record, not an ORM object; load
+    `Movement` by id for that)."""
+
+    id: int
+    type: str
+    product_id: int
+    from_location_id: int
+    to_location_id: int
+    quantity: int
+    reason: str | None
+    reference: str | None
+    user_id: int | None
+    created_at: datetime
+
+
 class Posting(NamedTuple):
     """What `move` did: the movement written and each physical balance afterwards."""
 
-    movement: Movement
+    movement: Moved
     balances: dict[int, Balance]  # location_id -> balance after the movement
 
 
@@ -114,7 +131,7 @@ def post(
     reference: str | None = None,
     user_id: int | None = None,
     allocation: Allocation | None = None,
-) -> Movement:
+) -> Moved:
     """Move stock and write the movement. With `allocation`, the stock moved is that
     allocation's: it is consumed (to a virtual location) or carried along (to a
     physical one)."""
@@ -204,10 +221,7 @@ def move(
     }
     movement_id = _write(connection, list(changed.values()), values)
     _keep_in_step(session, changed.values())
-    movement = Movement(id=movement_id, **values)
-    make_transient_to_detached(movement)
-    session.add(movement)  # persistent, as if loaded: nothing more is written for it
-    return Posting(movement, {loc: Balance(h, a) for loc, (_, h, a) in changed.items()})
+    return Posting(Moved(movement_id, **values), {loc: Balance(h, a) for loc, (_, h, a) in changed.items()})
 
 
 # The hot path's statements go straight to the driver (app.db.driver_rows): a movement is
