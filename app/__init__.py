@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     errors_web.init_app(app)
     _register_blueprints(app)
+    security.people_only_sessions(app)
 
     from app import tasks
 

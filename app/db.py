@@ -40,7 +40,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_RETRIES = 8
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 POOL_RECYCLE_SECONDS = 3600
-# Set while `atomic` runs: its transactions need no ping (a dead connection is retried).
+# Set while `atomic` or `autocommit_row` runs: they need no ping (a dead connection is retried).
 _IN_ATOMIC = contextvars.ContextVar("wms_in_atomic", default=False)
 
 
@@ -162,6 +162,20 @@ def driver_rows(connection: Connection, sql: str, params: dict) -> list[tuple]:
         raise DBAPIError.instance(
             statement, params, error, dialect.loaded_dbapi.Error, connection_invalidated=dead, dialect=dialect
         ) from error
+
+
+def autocommit_row(sql: str, params: dict) -> tuple | None:
+    """PostgreSQL: one statement as a transaction of its own (autocommit: durable when it
+    returns, one round trip), its first row. No ping first: a connection found dead raises
+    DBAPIError with `connection_invalidated` set, and the pool replaces it; the caller decides
+    whether running the statement again is safe (it may or may not have committed)."""
+    outermost = _IN_ATOMIC.set(True)
+    try:
+        with _read_bind().connect() as connection:
+            rows = driver_rows(connection, sql, params)
+    finally:
+        _IN_ATOMIC.reset(outermost)
+    return rows[0] if rows else None
 
 
 def is_retryable(error: DBAPIError) -> bool:

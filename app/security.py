@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -44,6 +45,27 @@ def requires(role: str):
 
 def machine_endpoint(endpoint: str | None) -> bool:
     return bool(endpoint) and endpoint.split(".", 1)[0] in MACHINE_BLUEPRINTS
+
+
+def people_only_sessions(app: Flask) -> None:
+    """Cookie sessions for people's pages only (call once the blueprints are registered)."""
+    sessions = _PeopleOnlySessions()
+    sessions.machine_paths = tuple(app.blueprints[name].url_prefix.rstrip("/") + "/" for name in MACHINE_BLUEPRINTS)
+    app.session_interface = sessions
+
+
+class _PeopleOnlySessions(SecureCookieSessionInterface):
+    """The signed session cookie, for people's pages only: a request to the API or the webhook
+    gets Flask's null session (nothing read, nothing written, and any write is an error), so a
+    machine never signs in by cookie and its requests skip the cookie work. The session is
+    opened before the URL is matched, hence the path prefixes (the blueprints' url_prefix)."""
+
+    machine_paths: tuple[str, ...] = ()
+
+    def open_session(self, app, request):
+        if request.path.startswith(self.machine_paths):
+            return None
+        return super().open_session(app, request)
 
 
 def _guard():

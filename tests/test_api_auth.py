@@ -74,3 +74,13 @@ def test_a_wrong_method_is_405_json(api):
     response = api.delete("/api/v1/warehouses")
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_signed_in_browser_session_does_not_open_the_api_and_gets_no_cookie(manager, api):
+    assert manager.get("/").status_code == 200  # signed in on the pages
+    response = manager.get("/api/v1/warehouses")
+    assert response.status_code == 401
+    assert "Set-Cookie" not in response.headers
+    answered = api.get("/api/v1/warehouses")
+    assert answered.status_code == 200
+    assert "Set-Cookie" not in answered.headers

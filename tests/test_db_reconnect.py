@@ -1,9 +1,12 @@
 """PostgreSQL connections and transactions: a pooled connection that died while idle costs
 nobody a failed request, and driver-level statements fail and retry like any other."""
+import json
+
 import pytest
 from sqlalchemy import create_engine, text
 
 from app import db
+from app.orders import inbox
 from tests.conftest import make_app
 
 pytestmark = pytest.mark.postgres
@@ -80,4 +83,40 @@ def test_a_serialization_failure_from_a_driver_statement_is_retried_like_any_oth
 
         assert db.atomic(fail_once) == "done"
         assert len(calls) == 2
+    app.extensions["wms.engine"].dispose()
+
+
+def _webhook_event(number: str):
+    from app.orders.payloads import read_webhook
+
+    raw = json.dumps({
+        "event": "order_created", "event_id": f"evt-{number}", "occurred_at": "2026-11-24T08:00:00Z",
+        "order": {"order_id": 1, "order_number": number, "items": [{"sku": "SKU-A", "quantity": 1}]},
+    })
+    return read_webhook(raw.encode(), None)[0], raw
+
+
+def test_a_webhook_meeting_a_connection_killed_while_pooled_is_stored_on_a_fresh_one(postgres_url):
+    app = make_app(postgres_url)
+    with app.app_context():
+        first = db.autocommit_row("SELECT pg_backend_pid()", {})[0]
+        _kill(postgres_url, first)
+        incoming, raw = _webhook_event("SO-DEAD-1")
+        event_id = inbox.store_now(incoming, raw)
+        assert event_id is not None
+        assert db.autocommit_row("SELECT count(*) FROM inbox_event", {})[0] == 1
+    app.extensions["wms.engine"].dispose()
+
+
+def test_after_a_dead_connection_an_event_already_stored_still_counts_as_new(postgres_url):
+    """The connection may have died after the INSERT committed: the try on the fresh connection
+    then meets its own row, and the event is handed over rather than taken for a repeat."""
+    app = make_app(postgres_url)
+    with app.app_context():
+        incoming, raw = _webhook_event("SO-DEAD-2")
+        stored = inbox.store_now(incoming, raw)
+        assert inbox.store_now(incoming, raw) is None  # a plain repeat
+        _kill(postgres_url, db.autocommit_row("SELECT pg_backend_pid()", {})[0])
+        assert inbox.store_now(incoming, raw) == stored
+        assert db.autocommit_row("SELECT count(*) FROM inbox_event", {})[0] == 1
     app.extensions["wms.engine"].dispose()

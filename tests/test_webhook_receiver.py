@@ -231,3 +231,12 @@ def test_the_webhook_needs_no_sign_in_or_csrf_token(app):
     strict.extensions["wms.engine"].dispose()
     with db.reading() as session:
         assert len(session.exec(select(Order)).all()) == 1
+
+
+def test_the_webhook_reads_and_sets_no_session_cookie(signed):
+    raw = json.dumps(order_body("order_created")).encode()
+    client = signed.test_client()
+    client.set_cookie("session", "not-a-signed-session")
+    response = post(client, raw, **{"X-Starshipit-Signature": sign(raw)})
+    assert response.status_code == 202
+    assert "Set-Cookie" not in response.headers

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -29,28 +30,38 @@ def store(session: Session, incoming: Incoming, payload: str) -> int | None:
 
 def store_now(incoming: Incoming, payload: str) -> int | None:
     """`store` as its own durable transaction, for the webhook: on PostgreSQL one autocommit
-    statement (one round trip: the INSERT is the whole transaction, committed when it returns);
-    on SQLite one short write transaction."""
+    statement (one round trip, no ping: the INSERT is the whole transaction, committed when it
+    returns); on SQLite one short write transaction."""
     bind = db.engine()
-    if bind.dialect.name == "postgresql":
-        row = {
-            "dedup_key": incoming.dedup_key, "kind": incoming.kind, "event_type": incoming.event_type,
-            "order_number": incoming.order_number, "starshipit_order_id": incoming.starshipit_order_id,
-            "occurred_at": incoming.occurred_at, "payload": payload, "received_at": utcnow(),
-        }
-        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            return connection.exec_driver_sql(_PG_STORE, row).scalar()
-    with bind.begin() as connection:
-        return connection.execute(_insert(bind.dialect.name, incoming, payload)).scalar()
+    if bind.dialect.name != "postgresql":
+        with bind.begin() as connection:
+            return connection.execute(_insert(bind.dialect.name, incoming, payload)).scalar()
+    row = {
+        "dedup_key": incoming.dedup_key, "kind": incoming.kind, "event_type": incoming.event_type,
+        "order_number": incoming.order_number, "starshipit_order_id": incoming.starshipit_order_id,
+        "occurred_at": incoming.occurred_at, "payload": payload, "received_at": utcnow(),
+        "pending": InboxStatus.PENDING.value,
+    }
+    try:
+        stored = db.autocommit_row(_PG_STORE, row)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        # The pooled connection was dead, perhaps only after the INSERT committed: once more on a
+        # fresh one, where a conflict may be our own first try, so the event counts as new (handing
+        # over an event twice is harmless: only a pending event is ever claimed).
+        stored = db.autocommit_row(_PG_STORE, row) or db.autocommit_row(_PG_FIND, row)
+    return stored[0] if stored else None
 
 
 # `_insert` as plain SQL for PostgreSQL (no statement building or compiling per webhook).
 _PG_STORE = (
     "INSERT INTO inbox_event (dedup_key, kind, event_type, order_number, starshipit_order_id, occurred_at,"
-    " payload, status, attempts, received_at) VALUES (%(dedup_key)s, %(kind)s, %(event_type)s, %(order_number)s,"
-    f" %(starshipit_order_id)s, %(occurred_at)s, %(payload)s, '{InboxStatus.PENDING.value}', 0, %(received_at)s)"
+    " payload, status, attempts, received_at) VALUES (:dedup_key, :kind, :event_type, :order_number,"
+    " :starshipit_order_id, :occurred_at, :payload, :pending, 0, :received_at)"
     " ON CONFLICT (dedup_key) DO NOTHING RETURNING id"
 )
+_PG_FIND = "SELECT id FROM inbox_event WHERE dedup_key = :dedup_key"
 
 
 def _insert(dialect: str, incoming: Incoming, payload: str):
