@@ -202,6 +202,16 @@ def process_tree(pid: int) -> list[int]:
     return pids
 
 
+def wait_for_workers(master: int, count: int, timeout: float = 60) -> list[int]:
+    """The gunicorn master's process tree once its `count` workers have started."""
+    deadline = time.monotonic() + timeout
+    while len(pids := process_tree(master)) < count + 1:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gunicorn started {len(pids) - 1} of {count} workers in {timeout:.0f} s")
+        time.sleep(0.1)
+    return pids
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """utime + stime of these processes (their own, not their children's)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -287,13 +297,20 @@ def run(options) -> list[str]:
 
             db.atomic(floor)
         env = {"REDIS_URL": REDIS_URL, "STARSHIPIT_WEBHOOK_SECRET": SECRET}
-        server = start_wms(database.url, logs, workers=options.web_workers, threads=options.threads, **env)
+        server = start_wms(database.url, logs, workers=options.web_workers, threads=options.threads,
+                           worker_class=options.worker_class, **env)
         processes.append(server)
-        lines.append(f"gunicorn: {options.web_workers} workers x {options.threads} threads (gthread); "
+        shape = f"{options.web_workers} {options.worker_class} workers"
+        if options.worker_class == "gthread":
+            shape += f" x {options.threads} threads"
+        lines.append(f"gunicorn: {shape}; "
                      f"PostgreSQL; Redis on; {os.cpu_count()} cores shared with the load generator")
         print(lines[-1], flush=True)
 
-        web_pids = process_tree(server.process.pid)
+        # Measure the server as it runs: every worker booted, and each has served a few webhooks
+        # (its first ones open its connections and fill its caches).
+        web_pids = wait_for_workers(server.process.pid, options.web_workers)
+        send(server.url, "WARM", 40 * options.web_workers, senders=2)
         cpu_before, busy_before = cpu_seconds(web_pids), machine_busy()
         if options.load == "wrk":
             sent = send_wrk(server.url, "ACC", options.accept, options.accept_seconds, options.wrk_threads,
@@ -365,8 +382,9 @@ def main(argv=None) -> None:
     parser.add_argument("--connections", type=int, default=16, help="wrk's keep-alive connections")
     parser.add_argument("--senders", type=int, default=4, help="Python sender processes (without wrk; and for "
                         "the visibility run)")
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--web-workers", type=int, default=5, help="gunicorn workers (the Procfile's default: 5)")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (the Procfile's: sync)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread only)")
     parser.add_argument("--visible-rate", type=float, default=100.0, help="events/s for the visibility figure")
     parser.add_argument("--visible-seconds", type=float, default=20.0)
     parser.add_argument("--postgres-url", default=os.environ.get(

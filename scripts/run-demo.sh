@@ -30,4 +30,4 @@ if .venv/bin/wms simulator --help >/dev/null 2>&1; then
 fi
 
 echo "WMS on http://127.0.0.1:$PORT/  (Ctrl-C stops it)"
-.venv/bin/gunicorn wsgi:app --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --worker-class gthread
+.venv/bin/gunicorn wsgi:app --bind "127.0.0.1:$PORT" --workers 3 --worker-class sync --timeout 60

@@ -57,7 +57,7 @@ def live_wms(sqlite_url, tmp_path):
         from tests.conftest import _seed_basics
 
         _seed_basics()
-        server = start_wms(sqlite_url, tmp_path, workers=1)
+        server = start_wms(sqlite_url, tmp_path, workers=3)
         try:
             yield server, app
         finally:

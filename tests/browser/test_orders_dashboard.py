@@ -60,7 +60,7 @@ def wms_and_simulator(sqlite_url, tmp_path):
     app = make_app(sqlite_url)
     with app.app_context():
         _seed_basics()
-    server = start_wms(sqlite_url, tmp_path, workers=1, STARSHIPIT_WEBHOOK_SECRET=SECRET)
+    server = start_wms(sqlite_url, tmp_path, workers=2, STARSHIPIT_WEBHOOK_SECRET=SECRET)
     sim = Simulator(wms_url=server.url, secret=SECRET).start()
     try:
         yield server, sim

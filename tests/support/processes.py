@@ -89,12 +89,13 @@ def start(command: list[str], env: dict, log: Path, port: int | None = None, tim
     return running
 
 
-def start_wms(database_url: str, log_dir: Path, *, workers: int = 2, threads: int = 4, **env: str | None) -> Running:
-    """The WMS under gunicorn, as in production (Procfile's web process)."""
+def start_wms(database_url: str, log_dir: Path, *, workers: int = 3, threads: int = 1, worker_class: str = "sync",
+              **env: str | None) -> Running:
+    """The WMS under gunicorn, as in production (Procfile's web process: sync workers)."""
     port = free_port()
     command = [
         str(BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+        "--workers", str(workers), "--threads", str(threads), "--worker-class", worker_class,
         "--timeout", "60", "--graceful-timeout", "5",
     ]
     return start(command, wms_env(database_url, **env), log_dir / f"wms-{port}.log", port)
