@@ -7,7 +7,10 @@ a lock it could not get in time.
 
 On PostgreSQL a pooled connection may have died while it sat in the pool (a
 server restart, a dropped idle connection). Read-only sessions ping it on
-checkout, as before. Write transactions skip that round trip: when the
+checkout when it has been idle in the pool for PING_AFTER_IDLE_SECONDS or more
+(a connection handed back a moment ago is taken as alive, as HikariCP does:
+under load no read pays the extra round trip; a connection that dies within
+that moment fails one read). Write transactions skip the ping: when the
 connection turns out dead before COMMIT was sent, nothing can have been
 committed, so `atomic` simply runs the transaction again on a fresh
 connection; a connection lost during COMMIT itself is reported, never retried
@@ -42,6 +45,8 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_det
 POOL_RECYCLE_SECONDS = 3600
 # Set while `atomic` or `autocommit_row` runs: they need no ping (a dead connection is retried).
 _IN_ATOMIC = contextvars.ContextVar("wms_in_atomic", default=False)
+PING_AFTER_IDLE_SECONDS = 1.0
+_CHECKED_IN = "wms.checked_in"  # monotonic time the connection last went back to the pool
 
 
 def make_engine(url: str) -> Engine:
@@ -59,11 +64,20 @@ def make_engine(url: str) -> Engine:
 
 
 def _ping_outside_atomic(engine: Engine) -> None:
-    """pool_pre_ping, except for `atomic`'s transactions (which retry a dead connection)."""
+    """pool_pre_ping, except for `atomic`'s transactions (which retry a dead connection) and
+    connections back in the pool for less than PING_AFTER_IDLE_SECONDS."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        if record is not None:
+            record.info[_CHECKED_IN] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection, _record, _proxy):
+    def _on_checkout(dbapi_connection, record, _proxy):
         if _IN_ATOMIC.get():
+            return
+        # (A new or replaced connection has no stamp: the pool clears `info` with the connection.)
+        if time.monotonic() - record.info.get(_CHECKED_IN, float("-inf")) < PING_AFTER_IDLE_SECONDS:
             return
         try:
             engine.dialect.do_ping(dbapi_connection)

@@ -1,6 +1,7 @@
 """PostgreSQL connections and transactions: a pooled connection that died while idle costs
 nobody a failed request, and driver-level statements fail and retry like any other."""
 import json
+import time
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -40,13 +41,31 @@ def test_a_write_transaction_on_a_connection_killed_while_pooled_runs_again_on_a
     app.extensions["wms.engine"].dispose()
 
 
-def test_a_read_session_pings_and_replaces_a_connection_killed_while_pooled(postgres_url):
+def test_a_read_session_pings_and_replaces_a_connection_killed_while_idle_in_the_pool(postgres_url, monkeypatch):
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.2)
     app = make_app(postgres_url)
     with app.app_context():
         first = db.atomic(_backend)
         _kill(postgres_url, first)
+        time.sleep(0.3)  # idle in the pool long enough to be pinged
         with db.reading() as session:
             assert _backend(session) != first
+    app.extensions["wms.engine"].dispose()
+
+
+def test_a_connection_back_in_the_pool_a_moment_ago_is_not_pinged_again(postgres_url, monkeypatch):
+    app = make_app(postgres_url)
+    with app.app_context():
+        pings = []
+        dialect = db.engine().dialect
+        real_ping = dialect.do_ping
+        monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or real_ping(connection))
+        with db.reading() as session:
+            _backend(session)  # a new connection: pinged once
+        for _ in range(5):
+            with db.reading() as session:
+                _backend(session)
+        assert len(pings) == 1
     app.extensions["wms.engine"].dispose()
 
 
