@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import and_, bindparam, func
 from sqlmodel import Session, select
 
 from app import ledger
@@ -316,27 +316,57 @@ def incoming_by_product(session: Session, product_ids: list[int] | None = None) 
 
 
 def stock_summary(session: Session, sku: str) -> dict:
-    """One product's stock: totals and every location that holds some."""
-    product = get_product(session, sku)
-    rows = session.exec(
-        select(Warehouse.code, Location.code, StockLevel.on_hand, StockLevel.allocated)
-        .join(Location, Location.id == StockLevel.location_id)
-        .join(Warehouse, Warehouse.id == Location.warehouse_id)
-        .where(StockLevel.product_id == product.id, StockLevel.on_hand > 0)
-        .order_by(Warehouse.code, Location.code)
-    ).all()
-    on_hand = sum(r[2] for r in rows)
-    allocated = sum(r[3] for r in rows)
+    """One product's stock: totals and every location that holds some (one query)."""
+    rows = session.execute(_summary_statement(), {"sku": (sku or "").strip()}).all()
+    if not rows:
+        raise NotFound(f"no product {sku}", field="sku")
+    held = [row for row in rows if row.location is not None]
+    on_hand = sum(row.on_hand for row in held)
+    allocated = sum(row.allocated for row in held)
     return {
-        "sku": product.sku,
+        "sku": rows[0].sku,
         "on_hand": on_hand,
         "allocated": allocated,
         "available": on_hand - allocated,
-        "incoming": incoming_by_product(session, [product.id]).get(product.id, 0),
+        "incoming": int(rows[0].incoming),
         "locations": [
-            {"warehouse": w, "location": loc, "on_hand": h, "allocated": a} for w, loc, h, a in rows
+            {"warehouse": row.warehouse, "location": row.location, "on_hand": row.on_hand, "allocated": row.allocated}
+            for row in held
         ],
     }
+
+
+@lru_cache(maxsize=None)
+def _summary_statement():
+    """The product by SKU, what is still expected on open purchase orders (as in
+    `incoming_by_product`), and one row per location holding some (none: one row of NULLs).
+    Built once: the lookup is on the API's hot path."""
+    incoming = (
+        select(func.coalesce(func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received), 0))
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(
+            PurchaseOrderLine.product_id == Product.id,
+            PurchaseOrder.status == PurchaseOrderStatus.OPEN,
+            PurchaseOrderLine.quantity_ordered > PurchaseOrderLine.quantity_received,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Product.sku,
+            incoming.label("incoming"),
+            Warehouse.code.label("warehouse"),
+            Location.code.label("location"),
+            StockLevel.on_hand,
+            StockLevel.allocated,
+        )
+        .select_from(Product)
+        .outerjoin(StockLevel, and_(StockLevel.product_id == Product.id, StockLevel.on_hand > 0))
+        .outerjoin(Location, Location.id == StockLevel.location_id)
+        .outerjoin(Warehouse, Warehouse.id == Location.warehouse_id)
+        .where(Product.sku == bindparam("sku"))
+        .order_by(Warehouse.code, Location.code)
+    )
 
 
 def stock_by_product(session: Session, query: str = "", *, limit: int = 50, offset: int = 0) -> list[dict]:
