@@ -180,6 +180,26 @@ def move(
 
     session.flush()  # the caller's pending changes go first, as an ORM query's autoflush did
     connection = session.connection()
+    values = {
+        "type": type,
+        "product_id": product_id,
+        "from_location_id": from_location.id,
+        "to_location_id": to_location.id,
+        "quantity": quantity,
+        "reason": reason,
+        "reference": reference,
+        "user_id": user_id,
+        "created_at": utcnow(),
+    }
+    if allocation is None and source_physical != target_physical:
+        place = to_location if target_physical else from_location
+        posted = _post_one_side(connection, place.id, quantity if target_physical else -quantity, values)
+        if posted is not None:
+            movement_id, balance = posted
+            _keep_in_step(session, [balance])
+            return Posting(Moved(movement_id, **values), {place.id: Balance(balance[1], balance[2])})
+        # Refused (not that much free) or no balance row yet: the full path below names the
+        # shortfall, or creates the row.
     location_ids = [loc.id for loc, physical in ((from_location, source_physical), (to_location, target_physical)) if physical]
     rows = _lock_rows(connection, product_id, location_ids)
     if allocation is not None:
@@ -208,24 +228,20 @@ def move(
     elif allocation is not None:
         allocation.quantity -= quantity
 
-    values = {
-        "type": type,
-        "product_id": product_id,
-        "from_location_id": from_location.id,
-        "to_location_id": to_location.id,
-        "quantity": quantity,
-        "reason": reason,
-        "reference": reference,
-        "user_id": user_id,
-        "created_at": utcnow(),
-    }
     movement_id = _write(connection, list(changed.values()), values)
     _keep_in_step(session, changed.values())
     return Posting(Moved(movement_id, **values), {loc: Balance(h, a) for loc, (_, h, a) in changed.items()})
 
 
 # The hot path's statements go straight to the driver (app.db.driver_rows): a movement is
-# BEGIN, one locking SELECT, one UPDATE (+ INSERT), COMMIT.
+# BEGIN, one locking SELECT, one UPDATE (+ INSERT), COMMIT; one with a single physical side
+# and no allocation (a receipt, a shipment, an adjustment) is BEGIN, one UPDATE (+ INSERT),
+# COMMIT: the UPDATE locks its one row and applies the free-stock rule in its WHERE.
+_ONE_SIDE = (
+    "UPDATE stock_level SET on_hand = on_hand + :delta "
+    "WHERE product_id = :product_id AND location_id = :place AND on_hand - allocated + :delta >= 0 "
+    "RETURNING id, on_hand, allocated"
+)
 _LOCK = {
     1: "SELECT id, location_id, on_hand, allocated FROM stock_level WHERE product_id = :product_id AND location_id = :a",
     2: "SELECT id, location_id, on_hand, allocated FROM stock_level "
@@ -245,6 +261,13 @@ _INSERT = (
 )
 # PostgreSQL: the UPDATE rides along with the INSERT (a data-modifying WITH always runs to completion).
 _UPDATE_AND_INSERT = {count: f"WITH balances AS ({update}) {_INSERT}" for count, update in _UPDATE.items()}
+_ONE_SIDE_AND_INSERT = (
+    f"WITH balance AS ({_ONE_SIDE}), moved AS ("
+    "INSERT INTO movement (type, product_id, from_location_id, to_location_id, quantity, reason, reference, "
+    "user_id, created_at) SELECT :type, :product_id, :from_location_id, :to_location_id, :quantity, :reason, "
+    ":reference, :user_id, :created_at FROM balance RETURNING id) "
+    "SELECT moved.id, balance.id, balance.on_hand, balance.allocated FROM moved CROSS JOIN balance"
+)
 _created_at_processors: dict = {}
 
 
@@ -271,9 +294,22 @@ def _select_locked(connection, product_id: int, location_ids: list[int]) -> dict
     return {loc: (level_id, h, a) for level_id, loc, h, a in driver_rows(connection, sql, params)}
 
 
-def _write(connection, changes: list[tuple[int, int, int]], values: dict) -> int:
-    """Write the (already locked and checked) balances and the movement; the movement's id."""
-    dialect = connection.dialect
+def _post_one_side(connection, location_id: int, delta: int, values: dict) -> tuple[int, tuple[int, int, int]] | None:
+    """Change one balance by `delta` unless that takes more than is free there, and write the
+    movement: (movement id, (stock_level id, on_hand, allocated) after), or None when nothing
+    was written (not enough free, or no balance row for it yet)."""
+    params = _movement_params(connection.dialect, values)
+    params["place"], params["delta"] = location_id, delta
+    if connection.dialect.name == "postgresql":
+        rows = driver_rows(connection, _ONE_SIDE_AND_INSERT, params)
+        return (rows[0][0], rows[0][1:]) if rows else None
+    rows = driver_rows(connection, _ONE_SIDE, params)
+    if not rows:
+        return None
+    return driver_rows(connection, _INSERT, params)[0][0], rows[0]
+
+
+def _movement_params(dialect, values: dict) -> dict:
     params = dict(values)
     process = _created_at_processors.get(dialect.name)
     if process is None:
@@ -281,6 +317,13 @@ def _write(connection, changes: list[tuple[int, int, int]], values: dict) -> int
             Movement.__table__.c.created_at.type.bind_processor(dialect) or (lambda value: value)
         )
     params["created_at"] = process(values["created_at"])  # stored exactly as the ORM stores it
+    return params
+
+
+def _write(connection, changes: list[tuple[int, int, int]], values: dict) -> int:
+    """Write the (already locked and checked) balances and the movement; the movement's id."""
+    dialect = connection.dialect
+    params = _movement_params(dialect, values)
     for number, (level_id, on_hand, allocated) in enumerate(changes, start=1):
         params[f"id{number}"], params[f"h{number}"], params[f"a{number}"] = level_id, on_hand, allocated
     if dialect.name == "postgresql":

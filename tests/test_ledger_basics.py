@@ -76,3 +76,25 @@ def test_allocated_stock_cannot_be_moved_freely_but_moves_with_its_allocation(fl
         db.atomic(transfer_stock, sku="SKU-1", from_location="PACK-1", to_location="A-01", quantity=1)
     with db.reading() as session:
         assert ledger.check(session) == []
+
+
+def test_stock_promised_to_an_order_cannot_be_adjusted_away_and_the_refusal_says_what_is_free(floor):
+    db.atomic(adjust_stock, sku="SKU-1", location="P-01", quantity=5, reason="found")
+
+    def promise(session):
+        from app.catalog import get_product
+        from app.warehouses import find_location
+
+        site = get_warehouse(session)
+        ledger.allocate(session, product_id=get_product(session, "SKU-1").id,
+                        location=find_location(session, site.id, "P-01"), quantity=3, reference="ORD-2")
+
+    db.atomic(promise)
+    with pytest.raises(ledger.InsufficientStock, match=r"only 2 free at P-01 \(5 on hand, 3 allocated\), 3 asked"):
+        db.atomic(adjust_stock, sku="SKU-1", location="P-01", quantity=-3, reason="damaged")
+    assert level("P-01") == (5, 3)
+    posted = db.atomic(adjust_stock, sku="SKU-1", location="P-01", quantity=-2, reason="damaged")
+    assert posted.on_hand == 3
+    assert level("P-01") == (3, 3)
+    with db.reading() as session:
+        assert ledger.check(session) == []
