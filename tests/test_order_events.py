@@ -25,6 +25,7 @@ from app.models import (
     Product,
     StockLevel,
 )
+from app.orders import mirror
 from app.warehouses import create_location, get_warehouse
 
 # ---- helpers shared by the order test files -------------------------------------------------
@@ -149,6 +150,25 @@ def test_order_created_mirrors_the_order_as_pending_with_its_lines(floor):
         order = session.exec(select(Order)).one()
         assert order.channel == "Shopify" and order.warehouse_id == get_warehouse(session).id
         assert [t.kind for t in session.exec(select(OrderTimelineEntry))] == ["order_created"]
+    assert_ledger_clean()
+
+
+def test_order_created_again_under_a_new_event_id_refreshes_the_mirrored_order(floor):
+    client = floor.test_client()
+    send(client, order_body("order_created", channel="Shopify"))
+    later = order_body("order_created", at="2026-11-24T05:00:00Z", items=[{"sku": "SKU-A", "quantity": 4}],
+                       destination={"name": "Ada", "city": "Auckland", "country": "NZ"})
+    assert send(client, later).status_code == 202
+    state = order_state()
+    assert state["status"] == "PENDING"
+    assert state["lines"] == {"SKU-A": (4, 0)}
+    assert state["destination"]["city"] == "Auckland"
+    with db.reading() as session:
+        order = session.exec(select(Order)).one()
+        assert order.channel == "Shopify"  # not in the later payload: kept
+        assert mirror.aware(order.last_event_at).isoformat() == "2026-11-24T05:00:00+00:00"
+        assert [t.kind for t in session.exec(select(OrderTimelineEntry))] == ["order_created", "order_created"]
+    assert inbox_statuses() == ["processed", "processed"]
     assert_ledger_clean()
 
 

@@ -55,7 +55,7 @@ def needs_api_order(session: Session, event: InboxEvent) -> bool:
 def _apply_order_event(session: Session, event: InboxEvent, body: dict) -> str:
     data = payloads.order_data(body.get("order"))
     occurred = mirror.aware(event.occurred_at)
-    order, created = _lock(session, data)
+    order, created = _lock(session, data, occurred, new_likely=event.event_type == "order_created")
     newer = created or order.last_event_at is None or occurred >= mirror.aware(order.last_event_at)
     handler = {
         "order_created": _created,
@@ -68,17 +68,23 @@ def _apply_order_event(session: Session, event: InboxEvent, body: dict) -> str:
     status, message = handler(session, order, data, body, created=created, newer=newer)
     if status == InboxStatus.PROCESSED and (newer or order.last_event_at is None):
         order.last_event_at = occurred
-    order.updated_at = utcnow()
+    if not created:  # a new order's updated_at is its INSERT's
+        order.updated_at = utcnow()
     kind = event.event_type if status == InboxStatus.PROCESSED else "warning"
     mirror.note(session, order, kind, message, occurred_at=occurred, inbox_event_id=event.id)
     return status
 
 
-def _lock(session: Session, data: OrderData) -> tuple[Order, bool]:
-    order, created = mirror.lock_existing(session, data.order_number), False
+def _lock(session: Session, data: OrderData, occurred=None, *, new_likely: bool = False) -> tuple[Order, bool]:
+    """The event's order, locked; created (with the event's fields) if the mirror lacks it.
+    `new_likely` (an order_created): try the INSERT first instead of looking for the order."""
+    order = None if new_likely else mirror.lock_existing(session, data.order_number)
+    created = False
     if order is None:
         warehouse_id = get_warehouse(session, data.warehouse_code).id
-        order, created = mirror.lock_order(session, data.order_number, warehouse_id=warehouse_id)
+        order, created = mirror.lock_order(
+            session, data.order_number, warehouse_id=warehouse_id, data=data, last_event_at=occurred
+        )
     if not created and data.warehouse_code and not mirror.lines_of(session, order):
         order.warehouse_id = get_warehouse(session, data.warehouse_code).id
     return order, created
@@ -192,7 +198,7 @@ def _apply_tracking(session: Session, event: InboxEvent, body: dict, fetched_ord
     occurred = mirror.aware(event.occurred_at)
     if status_word in SHIPPING_TRACKING_STATUSES and fetched_order is not None:
         data = payloads.order_data(fetched_order)
-        order, created = _lock(session, data)
+        order, created = _lock(session, data, occurred)
         if created or not mirror.lines_of(session, order):
             mirror.update_order(session, order, data)
             order.status = OrderStatus.PENDING

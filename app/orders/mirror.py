@@ -36,8 +36,12 @@ def lock_existing(session: Session, order_number: str) -> Order | None:
     return session.scalars(statement).first()
 
 
-def lock_order(session: Session, order_number: str, *, warehouse_id: int) -> tuple[Order, bool]:
-    """The order row, locked for this transaction, created empty if new; (order, created).
+def lock_order(
+    session: Session, order_number: str, *, warehouse_id: int, data: OrderData | None = None, last_event_at=None
+) -> tuple[Order, bool]:
+    """The order row, locked for this transaction, created if new; (order, created). A new
+    order gets Starshipit's fields from `data` (as `update_order` sets them) and
+    `last_event_at` in its INSERT, so setting them again changes nothing and costs no UPDATE.
     Creating with ON CONFLICT DO NOTHING means two workers racing on a new order both end up
     holding (in turn) the same row instead of one failing on the unique order number."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -45,13 +49,17 @@ def lock_order(session: Session, order_number: str, *, warehouse_id: int) -> tup
     statement = (
         insert(Order)
         .values(
-            order_number=order_number,
-            warehouse_id=warehouse_id,
-            status=OrderStatus.PENDING,
-            tracking_numbers=[],
-            destination={},
-            created_at=now,
-            updated_at=now,
+            {
+                "order_number": order_number,
+                "warehouse_id": warehouse_id,
+                "status": OrderStatus.PENDING,
+                "tracking_numbers": [],
+                "destination": {},
+                "created_at": now,
+                "updated_at": now,
+                "last_event_at": last_event_at,
+                **(_fields(data) if data is not None else {}),
+            }
         )
         .on_conflict_do_nothing(index_elements=["order_number"])
         .returning(Order)
@@ -86,13 +94,10 @@ def update_order(session: Session, order: Order, data: OrderData, *, new: bool =
     shipped quantity when stock already moved or was promised for it. Allocations beyond what a
     line still needs are released. `new`: the order row was created in this transaction, so it
     has no lines and no allocations yet (nothing to read or release)."""
-    order.starshipit_order_id = data.order_id if data.order_id is not None else order.starshipit_order_id
-    order.reference = data.reference
-    order.destination = data.destination
-    order.channel = data.channel or order.channel
-    order.carrier_name = data.carrier_name or order.carrier_name
-    order.starshipit_status = data.status or order.starshipit_status
-    order.updated_at = utcnow()
+    for name, value in _fields(data, order).items():
+        setattr(order, name, value)
+    if not new:
+        order.updated_at = utcnow()
 
     with session.no_autoflush:  # the order's UPDATE goes with the transaction's last flush
         products = _products(session, [line.sku for line in data.lines])
@@ -122,6 +127,22 @@ def update_order(session: Session, order: Order, data: OrderData, *, new: bool =
         session.flush()
         release_unfit(session, order)
     return changed
+
+
+def _fields(data: OrderData, order: Order | None = None) -> dict:
+    """The order's fields as Starshipit's order gives them; a value Starshipit leaves out keeps
+    what `order` has."""
+    def keep(value, name):
+        return value if value or order is None else getattr(order, name)
+
+    return {
+        "starshipit_order_id": data.order_id if data.order_id is not None or order is None else order.starshipit_order_id,
+        "reference": data.reference,
+        "destination": data.destination,
+        "channel": keep(data.channel, "channel"),
+        "carrier_name": keep(data.carrier_name, "carrier_name"),
+        "starshipit_status": keep(data.status, "starshipit_status"),
+    }
 
 
 def add_missing_lines(session: Session, order: Order, data: OrderData) -> None:
