@@ -47,18 +47,26 @@ class Running:
         return f"http://127.0.0.1:{self.port}"
 
     def kill(self) -> None:
-        """SIGKILL, as a crash would."""
-        self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to the process and its children (gunicorn's workers, RQ's scheduler
+        process), as a crash of the machine or container would."""
+        self._signal_group(signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        """SIGTERM to the process and its children; SIGKILL to whatever is left after 10 s."""
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._signal_group(signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self._signal_group(signal.SIGKILL)  # a child that outlived its parent (none should)
+
+    def _signal_group(self, number: int) -> None:
+        try:
+            os.killpg(self.process.pid, number)  # the process leads its own group (start_new_session)
+        except ProcessLookupError:
+            pass
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
@@ -78,7 +86,9 @@ def wms_env(database_url: str, **extra: str | None) -> dict:
 
 def start(command: list[str], env: dict, log: Path, port: int | None = None, timeout: float = 30.0) -> Running:
     handle = open(log, "ab")
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
     running = Running(process=process, port=port, log=log)
     if port is not None:
         try:
