@@ -119,34 +119,9 @@ class Posting(NamedTuple):
     balances: dict[int, Balance]  # location_id -> balance after the movement
 
 
-def post(
-    session: Session,
-    *,
-    type: str,
-    product_id: int,
-    quantity: int,
-    from_location: Location,
-    to_location: Location,
-    reason: str | None = None,
-    reference: str | None = None,
-    user_id: int | None = None,
-    allocation: Allocation | None = None,
-) -> Moved:
-    """Move stock and write the movement. With `allocation`, the stock moved is that
-    allocation's: it is consumed (to a virtual location) or carried along (to a
-    physical one)."""
-    return move(
-        session,
-        type=type,
-        product_id=product_id,
-        quantity=quantity,
-        from_location=from_location,
-        to_location=to_location,
-        reason=reason,
-        reference=reference,
-        user_id=user_id,
-        allocation=allocation,
-    ).movement
+def post(session: Session, **movement) -> Moved:
+    """`move`, handing back only the movement written."""
+    return move(session, **movement).movement
 
 
 def move(
@@ -162,7 +137,9 @@ def move(
     user_id: int | None = None,
     allocation: Allocation | None = None,
 ) -> Posting:
-    """`post`, also handing back the balances it locked and changed (no re-read needed).
+    """Move stock and write the movement; hand back the movement and the balances it changed
+    (no re-read needed). With `allocation`, the stock moved is that allocation's: it is
+    consumed (to a virtual location) or carried along (to a physical one).
 
     The locations may be Location objects or any rows with id, code, type and
     warehouse_id. Balances are read, checked and written with plain statements
@@ -254,18 +231,15 @@ _UPDATE = {
        "allocated = CASE WHEN id = :id1 THEN CAST(:a1 AS INTEGER) ELSE CAST(:a2 AS INTEGER) END "
        "WHERE id IN (:id1, :id2)",
 }
-_INSERT = (
-    "INSERT INTO movement (type, product_id, from_location_id, to_location_id, quantity, reason, reference, "
-    "user_id, created_at) VALUES (:type, :product_id, :from_location_id, :to_location_id, :quantity, :reason, "
-    ":reference, :user_id, :created_at) RETURNING id"
-)
+_MOVEMENT_COLUMNS = ("type", "product_id", "from_location_id", "to_location_id", "quantity", "reason", "reference",
+                     "user_id", "created_at")
+_INTO_MOVEMENT = f"INSERT INTO movement ({', '.join(_MOVEMENT_COLUMNS)})"
+_MOVEMENT_VALUES = ", ".join(f":{column}" for column in _MOVEMENT_COLUMNS)
+_INSERT = f"{_INTO_MOVEMENT} VALUES ({_MOVEMENT_VALUES}) RETURNING id"
 # PostgreSQL: the UPDATE rides along with the INSERT (a data-modifying WITH always runs to completion).
 _UPDATE_AND_INSERT = {count: f"WITH balances AS ({update}) {_INSERT}" for count, update in _UPDATE.items()}
 _ONE_SIDE_AND_INSERT = (
-    f"WITH balance AS ({_ONE_SIDE}), moved AS ("
-    "INSERT INTO movement (type, product_id, from_location_id, to_location_id, quantity, reason, reference, "
-    "user_id, created_at) SELECT :type, :product_id, :from_location_id, :to_location_id, :quantity, :reason, "
-    ":reference, :user_id, :created_at FROM balance RETURNING id) "
+    f"WITH balance AS ({_ONE_SIDE}), moved AS ({_INTO_MOVEMENT} SELECT {_MOVEMENT_VALUES} FROM balance RETURNING id) "
     "SELECT moved.id, balance.id, balance.on_hand, balance.allocated FROM moved CROSS JOIN balance"
 )
 _created_at_processors: dict = {}
