@@ -50,15 +50,9 @@ def _whole(quantity, *, signed: bool = False) -> int:
 
 @dataclass
 class Posted:
-    movement: Movement
+    movement: ledger.Moved
     on_hand: int  # on hand at the location the request named, afterwards
     balances: dict[int, ledger.Balance] | None = None  # location_id -> (on_hand, allocated) afterwards
-
-
-def _on_hand(session: Session, product_id: int, location_id: int) -> int:
-    return session.exec(
-        select(StockLevel.on_hand).where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
-    ).first() or 0
 
 
 # -- finding the warehouse, product and locations of a request in one query --------------
@@ -296,20 +290,25 @@ def receive_stock(
     return Posted(posting.movement, posting.balances[place.id].on_hand, posting.balances)
 
 
-def incoming_by_product(session: Session, product_ids: list[int] | None = None) -> dict[int, int]:
-    """Quantity still expected on open purchase orders, per product."""
-    statement = (
-        select(
-            PurchaseOrderLine.product_id,
-            func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received),
-        )
+def _still_expected(*columns):
+    """SELECT columns FROM the purchase order lines still expected: on an open order, and not
+    all received. `_EXPECTED` is how many units they still bring."""
+    return (
+        select(*columns)
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
         .where(
             PurchaseOrder.status == PurchaseOrderStatus.OPEN,
             PurchaseOrderLine.quantity_ordered > PurchaseOrderLine.quantity_received,
         )
-        .group_by(PurchaseOrderLine.product_id)
     )
+
+
+_EXPECTED = func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received)
+
+
+def incoming_by_product(session: Session, product_ids: list[int] | None = None) -> dict[int, int]:
+    """Quantity still expected on open purchase orders, per product."""
+    statement = _still_expected(PurchaseOrderLine.product_id, _EXPECTED).group_by(PurchaseOrderLine.product_id)
     if product_ids is not None:
         statement = statement.where(PurchaseOrderLine.product_id.in_(product_ids))
     return {pid: int(total) for pid, total in session.exec(statement)}
@@ -342,14 +341,7 @@ def _summary_statement():
     `incoming_by_product`), and one row per location holding some (none: one row of NULLs).
     Built once: the lookup is on the API's hot path."""
     incoming = (
-        select(func.coalesce(func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received), 0))
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(
-            PurchaseOrderLine.product_id == Product.id,
-            PurchaseOrder.status == PurchaseOrderStatus.OPEN,
-            PurchaseOrderLine.quantity_ordered > PurchaseOrderLine.quantity_received,
-        )
-        .scalar_subquery()
+        _still_expected(func.coalesce(_EXPECTED, 0)).where(PurchaseOrderLine.product_id == Product.id).scalar_subquery()
     )
     return (
         select(
