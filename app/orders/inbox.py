@@ -89,11 +89,12 @@ def store_json(session: Session, incoming: Incoming, body: dict) -> int | None:
     return store(session, incoming, json.dumps(body, separators=(",", ":"), sort_keys=True))
 
 
-def enqueue_processing(event_id: int):
-    """Apply this one event in the background (an RQ job of its own) or now (no Redis)."""
+def enqueue_processing(event_id: int, attempts: int = 0):
+    """Apply this one event in the background (the RQ job that owns it after `attempts` failed
+    tries, see `job_id`) or now (no Redis)."""
     from jobs.events import process_event
 
-    return tasks.enqueue(process_event, event_id, job_id=job_id(event_id))
+    return tasks.enqueue(process_event, event_id, job_id=job_id(event_id, attempts))
 
 
 def job_id(event_id: int, attempts: int = 0) -> str:

@@ -67,9 +67,9 @@ def lock_order(
     order = session.scalars(statement, execution_options={"populate_existing": True}).first()
     if order is not None:  # inserted by this transaction: already ours, no SELECT needed
         return order, True
-    order = session.scalars(
-        select(Order).where(Order.order_number == order_number).with_for_update().execution_options(populate_existing=True)
-    ).one()
+    order = lock_existing(session, order_number)
+    if order is None:  # the INSERT met it, and orders are never deleted
+        raise RuntimeError(f"order {order_number} conflicted on insert but is not there")
     return order, False
 
 

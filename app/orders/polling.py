@@ -104,16 +104,14 @@ def requeue_stale() -> int:
     if not stale:
         return 0
     drained = [event_id for event_id, kind, attempts in stale if kind == "order" and attempts == 0]
-    own = {inbox.job_id(event_id, attempts): event_id for event_id, kind, attempts in stale
+    own = {inbox.job_id(event_id, attempts): (event_id, attempts) for event_id, kind, attempts in stale
            if not (kind == "order" and attempts == 0)}
     in_flight = _jobs_in_flight(list(own))
     count = 0
-    for job_id, event_id in own.items():
+    for job_id, (event_id, attempts) in own.items():
         if job_id in in_flight:
             continue
-        from jobs.events import process_event
-
-        tasks.enqueue(process_event, event_id, job_id=job_id)
+        inbox.enqueue_processing(event_id, attempts)
         count += 1
     if drained:
         inbox.enqueue_drain()
