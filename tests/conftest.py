@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,21 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+
+@contextmanager
+def flushed_redis(url: str):
+    """A connection to a Redis database emptied before and after (each test file that needs Redis
+    has a database number of its own)."""
+    from redis import Redis
+
+    connection = Redis.from_url(url)
+    connection.flushdb()
+    try:
+        yield connection
+    finally:
+        connection.flushdb()
+        connection.close()
 
 
 def make_app(database_url: str, **overrides):

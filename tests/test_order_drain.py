@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from redis import Redis
 from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
@@ -16,7 +15,7 @@ from sqlmodel import func, select
 from app import db
 from app.models import InboxEvent, OrderTimelineEntry
 from app.orders import inbox, processing
-from tests.conftest import _seed_basics, make_app
+from tests.conftest import _seed_basics, flushed_redis, make_app
 from tests.test_order_events import assert_ledger_clean, build_floor, order_body, order_state, send
 
 pytestmark = pytest.mark.redis
@@ -26,11 +25,8 @@ REDIS_URL = "redis://127.0.0.1:6379/6"
 
 @pytest.fixture
 def queue_store():
-    connection = Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-    connection.close()
+    with flushed_redis(REDIS_URL) as connection:
+        yield connection
 
 
 def _redis_app(database_url, queue_store):

@@ -153,24 +153,19 @@ def test_wms_poll_starshipit_runs_one_poll_from_the_command_line(app, starshipit
 
 @pytest.mark.redis
 def test_the_worker_schedules_the_periodic_poll_once(sqlite_url):
-    from redis import Redis
     from rq import Queue
     from rq.registry import ScheduledJobRegistry
 
     from app.orders.polling import POLL_JOB_ID, ensure_scheduled
-    from tests.conftest import make_app
+    from tests.conftest import flushed_redis, make_app
 
     url = "redis://127.0.0.1:6379/5"
-    connection = Redis.from_url(url)
-    connection.flushdb()
     app = make_app(sqlite_url, REDIS_URL=url)
     try:
-        with app.app_context():
+        with flushed_redis(url) as connection, app.app_context():
             ensure_scheduled()
             ensure_scheduled()
             registry = ScheduledJobRegistry(queue=Queue("wms", connection=connection))
             assert registry.get_job_ids() == [POLL_JOB_ID]
     finally:
-        connection.flushdb()
-        connection.close()
         app.extensions["wms.engine"].dispose()

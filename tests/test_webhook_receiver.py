@@ -19,7 +19,7 @@ from sqlmodel import select
 from app import db
 from app.models import InboxEvent, Order
 from app.settings_store import save
-from tests.conftest import make_app
+from tests.conftest import flushed_redis, make_app
 from tests.test_order_events import (
     assert_ledger_clean,
     build_floor,
@@ -183,13 +183,8 @@ def test_concurrent_duplicates_store_one_event_and_apply_it_once(any_db_app):
 
 @pytest.fixture
 def redis_db():
-    from redis import Redis
-
-    connection = Redis.from_url(REDIS_TEST_URL)
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-    connection.close()
+    with flushed_redis(REDIS_TEST_URL) as connection:
+        yield connection
 
 
 @pytest.mark.redis
