@@ -1,0 +1,191 @@
+"""Every bound the warehouse keeps, stated once.
+
+The ledger and the use cases check values with these functions, whichever entrypoint called
+them; the models take their column lengths from these constants; migration 0002 writes the same
+bounds into the database as CHECK constraints; the API's schemas, the page forms, the CSV
+importer and the webhook reader import them rather than restating them. A refusal is a
+ValidationFailed naming the field, in words a person can act on; what the person typed is echoed
+back cut to a readable length (`shown`).
+
+Each checker takes what an entrypoint has (a JSON value or a form's text) and hands back the clean
+value or raises.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from app.errors import ValidationFailed
+
+# ---- numbers --------------------------------------------------------------------------------
+
+MAX_MOVEMENT = 1_000_000  # units in one movement (and in one order or purchase order line)
+MAX_BALANCE = 2_147_483_647  # units one balance (product at a location) may hold: a 32-bit column
+MAX_LINE_QUANTITY = MAX_MOVEMENT
+MAX_COUNT = MAX_MOVEMENT  # units counted of one product at one location
+MAX_PICK_SEQUENCE = 2_000_000_000
+MAX_WEIGHT_KG = 100_000.0
+MAX_DIMENSION_M = 100.0  # a length, width or height, in metres (as Starshipit's packages)
+MAX_STARSHIPIT_ID = 2**63 - 1  # Starshipit's order_id: a 64-bit column
+MAX_OFFSET = 10_000_000  # how far a list may be paged
+
+# ---- text (characters) ----------------------------------------------------------------------
+
+SKU_MAX = 64
+PRODUCT_NAME_MAX = 300
+BARCODE_MAX = 128
+BARCODES_PER_PRODUCT = 50
+LOCATION_CODE_MAX = 64
+ZONE_MAX = 32
+WAREHOUSE_CODE_MAX = 32
+WAREHOUSE_NAME_MAX = 200
+REFERENCE_MAX = 64  # a movement's reference (order number, PO number, note)
+PO_NUMBER_MAX = 50
+SUPPLIER_MAX = 200
+ORDER_NUMBER_MAX = 50  # Starshipit: 1-50 characters
+NOTE_MAX = 1000
+USERNAME_MAX = 64
+TOKEN_NAME_MAX = 100
+SHOWN_MAX = 40  # characters of a person's input echoed back in a message
+
+# Characters no text field may hold: C0 controls and DEL (tab and newlines only where a field is
+# multi-line), C1 controls, and lone surrogates (JSON can carry them; no database can store them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_WHOLE = re.compile(r"[+-]?\d+")
+
+
+def shown(value, limit: int = SHOWN_MAX) -> str:
+    """What a person sent, fit to repeat in a message: one line, at most `limit` characters."""
+    text = _CONTROL_OR_BREAK.sub("?", str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bad_character(text: str, *, multiline: bool = False) -> str | None:
+    """The first character no text field may hold, or None."""
+    found = (_CONTROL if multiline else _CONTROL_OR_BREAK).search(text)
+    return found.group() if found else None
+
+
+def text(value, field: str, *, max_length: int, required: bool = True, label: str | None = None,
+         multiline: bool = False) -> str | None:
+    """Text as stored: surrounding whitespace dropped, no control characters, within max_length.
+    Blank is None, or refused when required."""
+    label = label or field.replace("_", " ")
+    if value is None:
+        value = ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValidationFailed(f"{label} must be text", field=field)
+    cleaned = str(value).strip()
+    if not cleaned:
+        if required:
+            raise ValidationFailed(f"{label} is required", field=field)
+        return None
+    if bad_character(cleaned, multiline=multiline) is not None:
+        raise ValidationFailed(f"{label} contains a control character; type or scan it again", field=field)
+    if len(cleaned) > max_length:
+        raise ValidationFailed(f"{label} is {len(cleaned):,} characters long; at most {max_length} are allowed",
+                               field=field)
+    return cleaned
+
+
+def code(value, field: str, *, max_length: int, required: bool = True, label: str | None = None) -> str | None:
+    """A code or barcode: text without spaces inside."""
+    cleaned = text(value, field, max_length=max_length, required=required, label=label)
+    if cleaned is not None and any(c.isspace() for c in cleaned):
+        raise ValidationFailed(f"{label or field.replace('_', ' ')} cannot contain spaces", field=field)
+    return cleaned
+
+
+def whole(value, field: str, *, minimum: int, maximum: int, label: str | None = None,
+          zero: bool = True) -> int:
+    """A whole number from minimum to maximum (and not 0 unless `zero`), given as a JSON number or
+    typed text ("12", " +3 ", "-2"). 12.0 is 12; 1.5, "1e3", "" and True are refused."""
+    label = label or field.replace("_", " ")
+    number = _as_whole(value)
+    if number is None:
+        raise ValidationFailed(f"{label} must be a whole number, not {shown(value)!r}" if value not in ("", None)
+                               else f"{label} is required", field=field)
+    if number < minimum or number > maximum or (number == 0 and not zero):
+        raise ValidationFailed(f"{label} must be {_range(minimum, maximum, zero)}", field=field)
+    return number
+
+
+def _as_whole(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else None
+    if isinstance(value, str):
+        typed = value.strip()
+        if _WHOLE.fullmatch(typed):
+            digits = typed.lstrip("+-").lstrip("0") or "0"
+            if len(digits) > 30:  # far past any bound; int() of thousands of digits is refused anyway
+                return -(10**30) if typed.startswith("-") else 10**30
+            return int(typed)
+    return None
+
+
+def _range(minimum: int, maximum: int, zero: bool) -> str:
+    if minimum == -maximum and not zero:
+        return f"a whole number from -{maximum:,} to {maximum:,}, not 0"
+    if minimum == 0 and not zero:
+        return f"a whole number from 1 to {maximum:,}"
+    return f"a whole number from {minimum:,} to {maximum:,}"
+
+
+def quantity(value, field: str = "quantity", *, maximum: int = MAX_MOVEMENT, label: str | None = None) -> int:
+    """Units moved, ordered or received: a whole number from 1 to `maximum`."""
+    return whole(value, field, minimum=1, maximum=maximum, label=label)
+
+
+def signed_quantity(value, field: str = "quantity", *, label: str | None = None) -> int:
+    """An adjustment: + adds, - removes, never 0, at most MAX_MOVEMENT either way."""
+    return whole(value, field, minimum=-MAX_MOVEMENT, maximum=MAX_MOVEMENT, zero=False, label=label)
+
+
+def count(value, field: str = "counted", *, label: str | None = None) -> int:
+    """Units counted of one product at one location: 0 to MAX_COUNT."""
+    return whole(value, field, minimum=0, maximum=MAX_COUNT, label=label)
+
+
+def pick_sequence(value, field: str = "pick_sequence") -> int | None:
+    """A location's place in the pick walk: blank (none) or 0 to MAX_PICK_SEQUENCE."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return whole(value, field, minimum=0, maximum=MAX_PICK_SEQUENCE)
+
+
+def measure(value, field: str, *, maximum: float, unit: str, label: str | None = None) -> float | None:
+    """A finite number from 0 to `maximum` (blank: None), given as a JSON number or typed text."""
+    label = label or field.replace("_", " ")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, (int, float)):
+        number = float(value) if not isinstance(value, int) or abs(value) < 10**20 else math.inf
+    else:
+        try:
+            number = float(str(value).strip())
+        except (TypeError, ValueError, OverflowError):
+            number = None
+    if number is None or not math.isfinite(number):
+        raise ValidationFailed(f"{label} must be a number of {unit}, not {shown(value)!r}", field=field)
+    if number < 0 or number > maximum:
+        raise ValidationFailed(f"{label} must be from 0 to {maximum:,g} {unit}", field=field)
+    return number
+
+
+def weight_kg(value, field: str = "weight") -> float | None:
+    return measure(value, field, maximum=MAX_WEIGHT_KG, unit="kg")
+
+
+def dimension_m(value, field: str) -> float | None:
+    return measure(value, field, maximum=MAX_DIMENSION_M, unit="metres")
+
+
+def offset(value, field: str = "offset") -> int:
+    return whole(value, field, minimum=0, maximum=MAX_OFFSET)
