@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app import bounds
 from app.timeutil import utcnow
 
 
@@ -23,11 +24,17 @@ class OrderStatus(StrEnum):
 
 class Order(SQLModel, table=True):
     __tablename__ = "sales_order"
-    __table_args__ = (Index("ix_sales_order_status", "status"),)
+    __table_args__ = (
+        Index("ix_sales_order_status", "status"),
+        CheckConstraint(f"length(order_number) BETWEEN 1 AND {bounds.ORDER_NUMBER_MAX}",
+                        name="ck_sales_order_number_length"),
+        CheckConstraint(f"starshipit_order_id IS NULL OR (starshipit_order_id >= 1 AND starshipit_order_id <= {bounds.MAX_STARSHIPIT_ID})",
+                        name="ck_sales_order_starshipit_id_range"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    order_number: str = Field(unique=True, max_length=50)
-    starshipit_order_id: int | None = Field(default=None, index=True)
+    order_number: str = Field(unique=True, max_length=bounds.ORDER_NUMBER_MAX)
+    starshipit_order_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
     reference: str | None = Field(default=None, max_length=200)
     warehouse_id: int = Field(foreign_key="warehouse.id")
     status: str = Field(default=OrderStatus.PENDING, max_length=20)
@@ -43,10 +50,15 @@ class Order(SQLModel, table=True):
 
 class OrderLine(SQLModel, table=True):
     __tablename__ = "order_line"
+    __table_args__ = (
+        CheckConstraint(f"quantity >= 0 AND quantity <= {bounds.MAX_LINE_QUANTITY}", name="ck_order_line_quantity_in_range"),
+        CheckConstraint(f"shipped_quantity >= 0 AND shipped_quantity <= {bounds.MAX_LINE_QUANTITY}",
+                        name="ck_order_line_shipped_in_range"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="sales_order.id", index=True)
-    sku: str = Field(max_length=64)
+    sku: str = Field(max_length=bounds.SKU_MAX)
     product_id: int | None = Field(default=None, foreign_key="product.id")
     description: str | None = Field(default=None, max_length=300)
     quantity: int
@@ -85,8 +97,8 @@ class InboxEvent(SQLModel, table=True):
     dedup_key: str = Field(unique=True, max_length=128)
     kind: str = Field(max_length=16)  # "order" or "tracking"
     event_type: str = Field(max_length=32)  # order_created ... or the tracking status
-    order_number: str | None = Field(default=None, max_length=50, index=True)
-    starshipit_order_id: int | None = None
+    order_number: str | None = Field(default=None, max_length=bounds.ORDER_NUMBER_MAX, index=True)
+    starshipit_order_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     occurred_at: datetime | None = None
     payload: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default=InboxStatus.PENDING, max_length=16)
@@ -104,6 +116,10 @@ class DiscrepancyStatus(StrEnum):
 class Discrepancy(SQLModel, table=True):
     """Stock that left the building without being on hand, for a manager to resolve."""
 
+    __table_args__ = (
+        CheckConstraint(f"quantity >= 0 AND quantity <= {bounds.MAX_BALANCE}", name="ck_discrepancy_quantity_in_range"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     sku: str = Field(max_length=64)
     product_id: int | None = Field(default=None, foreign_key="product.id")
@@ -113,7 +129,7 @@ class Discrepancy(SQLModel, table=True):
     reference: str | None = Field(default=None, max_length=64)
     movement_id: int | None = Field(default=None, foreign_key="movement.id")
     status: str = Field(default=DiscrepancyStatus.OPEN, max_length=16, index=True)
-    note: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(default=None, max_length=bounds.NOTE_MAX)
     created_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
     resolved_by: int | None = Field(default=None, foreign_key="app_user.id")

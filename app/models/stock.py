@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app import bounds
 from app.timeutil import utcnow
 
 
@@ -16,7 +17,7 @@ class StockLevel(SQLModel, table=True):
     __tablename__ = "stock_level"
     __table_args__ = (
         UniqueConstraint("product_id", "location_id", name="uq_stock_level_product_location"),
-        CheckConstraint("on_hand >= 0", name="ck_stock_level_on_hand_not_negative"),
+        CheckConstraint(f"on_hand >= 0 AND on_hand <= {bounds.MAX_BALANCE}", name="ck_stock_level_on_hand_in_range"),
         CheckConstraint("allocated >= 0 AND allocated <= on_hand", name="ck_stock_level_allocated_within_on_hand"),
         Index("ix_stock_level_location", "location_id"),
     )
@@ -45,7 +46,9 @@ class Movement(SQLModel, table=True):
     """One line of the append-only ledger: quantity moved from one location to another."""
 
     __table_args__ = (
-        CheckConstraint("quantity > 0", name="ck_movement_quantity_positive"),
+        CheckConstraint(f"quantity >= 1 AND quantity <= {bounds.MAX_MOVEMENT}", name="ck_movement_quantity_in_range"),
+        CheckConstraint(f"reference IS NULL OR length(reference) <= {bounds.REFERENCE_MAX}",
+                        name="ck_movement_reference_length"),
         Index("ix_movement_product_id", "product_id", "id"),
         Index("ix_movement_reference", "reference"),
         Index("ix_movement_from_location", "from_location_id"),
@@ -59,7 +62,7 @@ class Movement(SQLModel, table=True):
     to_location_id: int = Field(foreign_key="location.id")
     quantity: int
     reason: str | None = Field(default=None, max_length=32)
-    reference: str | None = Field(default=None, max_length=64)
+    reference: str | None = Field(default=None, max_length=bounds.REFERENCE_MAX)
     user_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -68,7 +71,7 @@ class Allocation(SQLModel, table=True):
     """Stock promised to an order line at one location; open while quantity > 0."""
 
     __table_args__ = (
-        CheckConstraint("quantity >= 0", name="ck_allocation_quantity_not_negative"),
+        CheckConstraint(f"quantity >= 0 AND quantity <= {bounds.MAX_BALANCE}", name="ck_allocation_quantity_in_range"),
         Index("ix_allocation_product_location", "product_id", "location_id"),
         Index("ix_allocation_reference", "reference"),
     )

@@ -5,8 +5,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
+from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
+from app import bounds
 from app.timeutil import utcnow
 
 
@@ -21,9 +23,12 @@ ROLE_RANK = {Role.PICKER: 1, Role.MANAGER: 2, Role.ADMIN: 3}
 
 class User(UserMixin, SQLModel, table=True):
     __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(f"length(username) BETWEEN 1 AND {bounds.USERNAME_MAX}", name="ck_app_user_username_length"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(unique=True, max_length=64)
+    username: str = Field(unique=True, max_length=bounds.USERNAME_MAX)
     password_hash: str = Field(max_length=256)
     role: str = Field(default=Role.PICKER, max_length=16)
     active: bool = True
@@ -39,9 +44,12 @@ class User(UserMixin, SQLModel, table=True):
 
 class ApiToken(SQLModel, table=True):
     __tablename__ = "api_token"
+    __table_args__ = (
+        CheckConstraint(f"length(name) BETWEEN 1 AND {bounds.TOKEN_NAME_MAX}", name="ck_api_token_name_length"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=bounds.TOKEN_NAME_MAX)
     token_hash: str = Field(unique=True, max_length=64)  # sha256 hex of the token
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)

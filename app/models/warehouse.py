@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
+from app import bounds
 from app.timeutil import utcnow
 
 
@@ -39,22 +40,37 @@ VIRTUAL_TYPES = frozenset(set(LocationType) - PHYSICAL_TYPES)
 
 
 class Warehouse(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(f"length(code) BETWEEN 1 AND {bounds.WAREHOUSE_CODE_MAX}", name="ck_warehouse_code_length"),
+        CheckConstraint(f"length(name) BETWEEN 1 AND {bounds.WAREHOUSE_NAME_MAX}", name="ck_warehouse_name_length"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=32)
-    name: str = Field(max_length=200)
+    code: str = Field(unique=True, max_length=bounds.WAREHOUSE_CODE_MAX)
+    name: str = Field(max_length=bounds.WAREHOUSE_NAME_MAX)
     is_default: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class Location(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("warehouse_id", "code", name="uq_location_warehouse_code"),)
+    __table_args__ = (
+        UniqueConstraint("warehouse_id", "code", name="uq_location_warehouse_code"),
+        CheckConstraint(f"length(code) BETWEEN 1 AND {bounds.LOCATION_CODE_MAX}", name="ck_location_code_length"),
+        CheckConstraint(f"barcode IS NULL OR length(barcode) BETWEEN 1 AND {bounds.BARCODE_MAX}",
+                        name="ck_location_barcode_length"),
+        CheckConstraint(f"zone IS NULL OR length(zone) BETWEEN 1 AND {bounds.ZONE_MAX}", name="ck_location_zone_length"),
+        CheckConstraint(f"pick_sequence IS NULL OR (pick_sequence >= 0 AND pick_sequence <= {bounds.MAX_PICK_SEQUENCE})",
+                        name="ck_location_pick_sequence_range"),
+        # Scanned barcodes are looked up ignoring case.
+        Index("ix_location_barcode_ci", "warehouse_id", func.lower(Column("barcode"))),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     warehouse_id: int = Field(foreign_key="warehouse.id", index=True)
-    code: str = Field(max_length=64)
-    barcode: str | None = Field(default=None, max_length=128, index=True)
+    code: str = Field(max_length=bounds.LOCATION_CODE_MAX)
+    barcode: str | None = Field(default=None, max_length=bounds.BARCODE_MAX, index=True)
     type: str = Field(max_length=16)
-    zone: str | None = Field(default=None, max_length=32)
+    zone: str | None = Field(default=None, max_length=bounds.ZONE_MAX)
     pick_sequence: int | None = None
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
