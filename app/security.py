@@ -1,10 +1,14 @@
-"""Who may do what: sign-in, roles on every route, CSRF, the login rate limit.
+"""Who may do what: sign-in, roles on every route, CSRF, the sign-in rate limit.
 
 Every endpoint is closed by default. A page opens itself to a role with
 `@requires(Role.X)`; an endpoint without a declared role answers 403 to
 everybody, so a forgotten decorator fails closed. Public endpoints (login,
 static files) are listed here; the webhook and the API authenticate
 themselves (signature, bearer token) and are listed as machine endpoints.
+
+The sign-in limit (app.sign_in_limit says what it counts) is Flask-Limiter's, with its counters
+where every web worker sees them: in Redis when REDIS_URL is set, otherwise in the app's database
+(app.limiter_storage). Never in each process's memory: gunicorn's workers would each count alone.
 """
 from __future__ import annotations
 
@@ -17,12 +21,13 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from app import db
+from app import db, limiter_storage
 from app.models import User
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+DATABASE_STORAGE = limiter_storage.DatabaseStorage.STORAGE_SCHEME[0] + "://"
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "pwa.service_worker", "pwa.manifest"}
 # Blueprints that check their own credentials (bearer token, webhook signature).
@@ -100,8 +105,10 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or DATABASE_STORAGE)
+    # The refusal sets its own Retry-After, from the same reading as the words it shows
+    # (app/web/auth.py); the X-RateLimit-* headers would cost two more reads of the counter.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
     # Limits are declared on routes only (the sign-in form's), and a decorated route checks its
     # own limit when it is called: the app-wide hook would only make every other request (the

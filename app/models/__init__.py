@@ -11,6 +11,7 @@ from app.models.orders import (
     OrderStatus,
     OrderTimelineEntry,
 )
+from app.models.sign_in import SignInCounter
 from app.models.stock import Allocation, Movement, MovementType, StockLevel
 from app.models.users import ApiToken, Role, Setting, User
 from app.models.warehouse import PHYSICAL_TYPES, VIRTUAL_TYPES, Location, LocationType, Warehouse
@@ -38,6 +39,7 @@ __all__ = [
     "PurchaseOrderStatus",
     "Role",
     "Setting",
+    "SignInCounter",
     "StockLevel",
     "User",
     "VIRTUAL_TYPES",
