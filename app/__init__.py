@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config, db, errors_web, security
 from app.config import INSTANCE_DIR
@@ -18,6 +19,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
     app.extensions["wms.engine"] = db.make_engine(app.config["DATABASE_URL"])
+    _trust_proxies(app, app.config["TRUSTED_PROXIES"])
 
     Htmx(app)
     security.init_app(app)
@@ -29,6 +31,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     tasks.init_app(app)
     return app
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Behind `count` proxies, take the client's address, scheme and host from the
+    X-Forwarded-For / -Proto / -Host values those proxies added (and no others: a client can
+    send the headers too). With none trusted the headers are ignored."""
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _register_blueprints(app: Flask) -> None:

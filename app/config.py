@@ -28,6 +28,7 @@ def from_environment() -> dict:
         "STARSHIPIT_POLL_SECONDS": float(env("STARSHIPIT_POLL_SECONDS", "60")),
         "INBOX_STALE_SECONDS": float(env("INBOX_STALE_SECONDS", "60")),
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
+        "TRUSTED_PROXIES": _proxy_count(env("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
@@ -36,6 +37,17 @@ def from_environment() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     }
+
+
+def _proxy_count(value: str) -> int:
+    """TRUSTED_PROXIES: how many proxies in front of the app set X-Forwarded-* headers."""
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"TRUSTED_PROXIES must be a whole number of proxies, 0 or more, not {value!r}")
+    return count
 
 
 def _dev_secret_key() -> str:
