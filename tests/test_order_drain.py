@@ -129,7 +129,9 @@ def test_a_failing_event_is_counted_scheduled_for_retry_and_left_alone_by_drains
     run_queued(redis_app, queue_store)  # the drain: SO-BAD fails, the others apply
     with db.reading() as session:
         bad = session.exec(select(InboxEvent).where(InboxEvent.order_number == "SO-BAD")).one()
-    assert (bad.status, bad.attempts, bad.last_error) == ("pending", 1, "RuntimeError: database hiccup")
+    assert (bad.status, bad.attempts, bad.error_detail) == ("pending", 1, "RuntimeError: database hiccup")
+    assert "not applied" in bad.last_error and "tried again" in bad.last_error and "RuntimeError" not in bad.last_error
+    assert bad.next_try_at is not None  # the backoff kept in the database, beside the scheduled job
     assert statuses() == {"processed": 2, "pending": 1}
     registry = ScheduledJobRegistry(queue=Queue("wms", connection=queue_store))
     assert registry.get_job_ids() == [inbox.job_id(bad.id, 1)]

@@ -92,27 +92,50 @@ def test_without_a_secret_set_unsigned_webhooks_are_accepted(app):
 
 
 @pytest.mark.parametrize(
-    "raw, message",
+    "raw, field, message",
     [
-        (b"{not json", "not valid JSON"),
-        (b"\xff\xfe\x00", "not valid JSON"),
-        (b"[1, 2]", "JSON object"),
-        (b'{"hello": "world"}', "neither"),
-        (b'{"event": "order_exploded", "order": {"order_number": "X"}}', "event must be one of"),
-        (b'{"event": "order_created"}', "order object"),
-        (b'{"event": "order_created", "order": {"items": []}}', "order_number is required"),
-        (b'{"event": "order_created", "order": {"order_number": "X", "items": [{"sku": "A", "quantity": -1}]}}',
-         "whole number"),
-        (b'{"event": "order_created", "occurred_at": "yesterday", "order": {"order_number": "X"}}', "RFC 3339"),
-        (b'{"event": "order_shipped", "order": {"order_number": "X"}, "shipment": {"items": "all"}}', "must be a list"),
-        (b'{"order_number": "X", "tracking_status": 7}', "tracking_status"),
+        (b"{not json", "body", "not valid JSON"),
+        (b"\xff\xfe\x00", "body", "not UTF-8"),
+        (b"[1, 2]", "body", "JSON object"),
+        (b'{"hello": "world"}', "body", "neither"),
+        (b'{"event": "order_exploded", "order": {"order_number": "X"}}', "event", "event must be one of"),
+        (b'{"event": "order_created", "occurred_at": "yesterday", "order": {"order_number": "X"}}', "occurred_at",
+         "RFC 3339"),
+        (b'{"order_number": "X", "tracking_status": 7}', "tracking_status", "tracking_status"),
     ],
 )
-def test_malformed_bodies_are_400_with_a_clear_error_and_nothing_is_stored(signed, raw, message):
+def test_bodies_that_cannot_be_stored_or_identified_are_400_naming_the_field_and_nothing_is_stored(
+        signed, raw, field, message):
     response = post(signed.test_client(), raw, **{"X-Starshipit-Signature": sign(raw)})
     assert response.status_code == 400
-    assert message in response.get_json()["error"]["message"]
+    error = response.get_json()["error"]
+    assert message in error["message"] and error["field"] == field
     assert stored() == []
+
+
+@pytest.mark.parametrize(
+    "raw, field, message",
+    [
+        (b'{"event": "order_created"}', "order", "order object"),
+        (b'{"event": "order_created", "order": {"items": []}}', "order.order_number", "order_number is required"),
+        (b'{"event": "order_created", "order": {"order_number": "X", "items": [{"sku": "A", "quantity": -1}]}}',
+         "order.items[0].quantity", "whole number"),
+        (b'{"event": "order_shipped", "order": {"order_number": "X"}, "shipment": {"items": "all"}}', "shipment.items",
+         "must be a list"),
+    ],
+)
+def test_signed_events_whose_content_can_never_apply_are_stored_failed_with_the_reason(signed, raw, field, message):
+    response = post(signed.test_client(), raw, **{"X-Starshipit-Signature": sign(raw)})
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert (answer["received"], answer["duplicate"], answer["status"]) == (True, False, "failed")
+    assert message in answer["error"]["message"] and answer["error"]["field"] == field
+    (event,) = stored()
+    assert (event.status, event.dedup_key) == ("failed", answer["dedup_key"])
+    assert message in event.last_error
+    repeat = post(signed.test_client(), raw, **{"X-Starshipit-Signature": sign(raw)})
+    assert (repeat.status_code, repeat.get_json()["duplicate"]) == (200, True)
+    assert len(stored()) == 1
 
 
 def test_tracking_webhooks_are_answered_200_new_or_repeated(signed):

@@ -102,8 +102,10 @@ class InboxEvent(SQLModel, table=True):
     occurred_at: datetime | None = None
     payload: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default=InboxStatus.PENDING, max_length=16)
-    attempts: int = 0
-    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = 0  # failed tries
+    last_error: str | None = Field(default=None, sa_column=Column(Text))  # why, in words for a manager
+    error_detail: str | None = Field(default=None, sa_column=Column(Text))  # the exception, for an admin
+    next_try_at: datetime | None = None  # when a pending event that failed is tried again
     received_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = None
 

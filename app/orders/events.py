@@ -36,7 +36,7 @@ def apply_event(session: Session, event: InboxEvent, fetched_order: dict | None 
     else:
         status = _apply_order_event(session, event, body)
     event.status = status
-    event.processed_at = utcnow()
+    event.processed_at, event.next_try_at = utcnow(), None
     session.flush()
     return status
 
@@ -176,10 +176,9 @@ def _record_shipment(session, order: Order, body: dict) -> None:
     new = [n for n in numbers if n not in known]
     if new:
         order.tracking_numbers = known + new
-    shipment = body.get("shipment") if isinstance(body.get("shipment"), dict) else {}
-    carrier = shipment.get("carrier_name") or body.get("carrier_name")
-    if isinstance(carrier, str) and carrier.strip():
-        order.carrier_name = carrier.strip()[:100]
+    carrier = payloads.carrier_name(body)
+    if carrier:
+        order.carrier_name = carrier
 
 
 def _finish_shipment(session, order: Order) -> None:
@@ -217,8 +216,9 @@ def _apply_tracking(session: Session, event: InboxEvent, body: dict, fetched_ord
         event.last_error = f"tracking {status_word} for order {event.order_number}, which the WMS does not have: recorded only"
         return InboxStatus.PROCESSED
     order, _ = mirror.lock_order(session, event.order_number, warehouse_id=order.warehouse_id)
-    number = body.get("tracking_number")
-    message = f"tracking {status_word}" + (f" ({body.get('carrier_name')} {number})" if number else "")
+    numbers = payloads.tracking_numbers(body)
+    carrier = payloads.carrier_name(body)
+    message = f"tracking {status_word}" + (f" ({carrier or 'carrier not named'} {numbers[0]})" if numbers else "")
     mirror.note(session, order, "tracking", message, occurred_at=occurred, inbox_event_id=event.id)
     return InboxStatus.PROCESSED
 

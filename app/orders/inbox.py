@@ -1,11 +1,16 @@
 """The inbox: every Starshipit event stored once by its dedup key before anything is applied,
-and what a manager does with one that failed (retry, dismiss)."""
+its failed tries (counted once each, with the next try's time kept in the database), and what a
+manager does with one that failed (retry, dismiss).
+
+An event whose content can never apply (payloads.Incoming.problem) is stored failed at once, with
+the reason in words (app.orders.failures) and the technical detail apart."""
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -14,12 +19,28 @@ from sqlmodel import Session
 from app import db, tasks
 from app.errors import Conflict, NotFound
 from app.models import InboxEvent, InboxStatus, User
+from app.orders import failures
 from app.orders.payloads import Incoming
 from app.timeutil import utcnow
 
 RETRY_INTERVALS = [1, 5, 30, 120]  # seconds before the 2nd, 3rd ... try (scheduled RQ jobs)
 MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
 STALE_AFTER = timedelta(seconds=60)  # a pending event this old is handed over again by the poll
+
+
+def stale_window() -> timedelta:
+    """INBOX_STALE_SECONDS: how long a pending event may wait past its next look (its next try,
+    or its arrival) before a sweep drives it again."""
+    return timedelta(seconds=float(current_app.config.get("INBOX_STALE_SECONDS", STALE_AFTER.total_seconds())))
+
+
+def _arrival(incoming: Incoming) -> dict:
+    """What the row starts as: pending, or failed at once when its content can never apply."""
+    if incoming.problem is None:
+        return {"status": InboxStatus.PENDING.value, "last_error": None, "error_detail": None}
+    failure = failures.explain(incoming.problem, kind=incoming.kind, event_type=incoming.event_type,
+                               order_number=incoming.order_number)
+    return {"status": InboxStatus.FAILED.value, "last_error": failure.reason, "error_detail": failure.detail}
 
 
 def store(session: Session, incoming: Incoming, payload: str) -> int | None:
@@ -40,7 +61,7 @@ def store_now(incoming: Incoming, payload: str) -> int | None:
         "dedup_key": incoming.dedup_key, "kind": incoming.kind, "event_type": incoming.event_type,
         "order_number": incoming.order_number, "starshipit_order_id": incoming.starshipit_order_id,
         "occurred_at": incoming.occurred_at, "payload": payload, "received_at": utcnow(),
-        "pending": InboxStatus.PENDING.value,
+        **_arrival(incoming),
     }
     try:
         stored = db.autocommit_row(_PG_STORE, row)
@@ -57,8 +78,9 @@ def store_now(incoming: Incoming, payload: str) -> int | None:
 # `_insert` as plain SQL for PostgreSQL (no statement building or compiling per webhook).
 _PG_STORE = (
     "INSERT INTO inbox_event (dedup_key, kind, event_type, order_number, starshipit_order_id, occurred_at,"
-    " payload, status, attempts, received_at) VALUES (:dedup_key, :kind, :event_type, :order_number,"
-    " :starshipit_order_id, :occurred_at, :payload, :pending, 0, :received_at)"
+    " payload, status, attempts, last_error, error_detail, received_at) VALUES (:dedup_key, :kind, :event_type,"
+    " :order_number, :starshipit_order_id, :occurred_at, :payload, :status, 0, :last_error, :error_detail,"
+    " :received_at)"
     " ON CONFLICT (dedup_key) DO NOTHING RETURNING id"
 )
 _PG_FIND = "SELECT id FROM inbox_event WHERE dedup_key = :dedup_key"
@@ -76,9 +98,9 @@ def _insert(dialect: str, incoming: Incoming, payload: str):
             starshipit_order_id=incoming.starshipit_order_id,
             occurred_at=incoming.occurred_at,
             payload=payload,
-            status=InboxStatus.PENDING,
             attempts=0,
             received_at=utcnow(),
+            **_arrival(incoming),
         )
         .on_conflict_do_nothing(index_elements=["dedup_key"])
         .returning(InboxEvent.id)
@@ -173,10 +195,16 @@ def clear_wake() -> None:
 
 def schedule_retry(event_id: int, attempts: int) -> None:
     """The next try of an event that failed `attempts` times, after its backoff (RQ's scheduler).
-    Without Redis nothing is scheduled: the poll's stale sweep tries it again."""
+    Without Redis nothing is scheduled: the in-process sweeper (app.orders.sweeper) tries it when
+    its next_try_at comes."""
     from jobs.events import process_event
 
-    tasks.enqueue_in(RETRY_INTERVALS[attempts - 1], process_event, event_id, job_id=job_id(event_id, attempts))
+    tasks.enqueue_in(retry_interval(attempts), process_event, event_id, job_id=job_id(event_id, attempts))
+
+
+def retry_interval(attempts: int) -> int:
+    """Seconds between the `attempts`-th failed try and the next."""
+    return RETRY_INTERVALS[min(attempts, len(RETRY_INTERVALS)) - 1]
 
 
 def lock_event(session: Session, event_id: int) -> InboxEvent | None:
@@ -218,15 +246,23 @@ def claim(session: Session, event_id: int) -> InboxEvent | None:
     return session.scalars(statement).first()
 
 
-def record_failure(session: Session, event_id: int, error: str, *, final: bool) -> InboxEvent | None:
-    """One more failed attempt; the event fails for good when `final` or out of attempts."""
+def record_failure(session: Session, event_id: int, error: BaseException) -> InboxEvent | None:
+    """One more failed try, counted on the event with the reason in words and the technical
+    detail. The event fails for good when the error is terminal (it can never apply as it is) or
+    on the last of MAX_ATTEMPTS; otherwise it stays pending with next_try_at set after the backoff
+    (the scheduled retry's time, kept here so that a retry lost with Redis is still found)."""
     event = lock_event(session, event_id)
     if event is None or event.status != InboxStatus.PENDING:
         return event
+    failure = failures.explain(error, kind=event.kind, event_type=event.event_type, order_number=event.order_number)
     event.attempts += 1
-    event.last_error = error[:4000]
-    if final or event.attempts >= MAX_ATTEMPTS:
-        event.status = InboxStatus.FAILED
+    event.error_detail = failure.detail
+    if failure.terminal or event.attempts >= MAX_ATTEMPTS:
+        event.status, event.next_try_at = InboxStatus.FAILED, None
+        event.last_error = failures.final_reason(failure, event.attempts)
+    else:
+        event.next_try_at = utcnow() + timedelta(seconds=retry_interval(event.attempts))
+        event.last_error = failures.pending_reason(failure, event.next_try_at)
     session.flush()
     return event
 
@@ -238,7 +274,8 @@ def retry_event(session: Session, event_id: int) -> InboxEvent:
         raise NotFound(f"no event {event_id}")
     if event.status != InboxStatus.FAILED:
         raise Conflict(f"event {event_id} is {event.status}, only a failed event can be retried")
-    event.status, event.attempts, event.last_error, event.processed_at = InboxStatus.PENDING, 0, None, None
+    event.status, event.attempts, event.processed_at, event.next_try_at = InboxStatus.PENDING, 0, None, None
+    event.last_error = event.error_detail = None
     session.flush()
     return event
 
@@ -259,13 +296,58 @@ def dismiss_event(session: Session, event_id: int, user_id: int | None) -> Inbox
     return event
 
 
+def _next_look():
+    """When a pending event is due for a look: its next try, or, never tried, its arrival."""
+    return func.coalesce(InboxEvent.next_try_at, InboxEvent.received_at)
+
+
 def stale_pending(session: Session, *, older_than: timedelta = STALE_AFTER, limit: int = 500) -> list[tuple[int, str, int]]:
-    """Pending events received a while ago, (id, kind, attempts): their drain or job may be lost."""
+    """Pending events, (id, kind, attempts), whose next try (or, never tried, whose arrival) is
+    more than `older_than` ago: their drain, job or scheduled retry may be lost."""
     cutoff = utcnow() - older_than
     statement = (
         select(InboxEvent.id, InboxEvent.kind, InboxEvent.attempts)
-        .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.received_at < cutoff)
+        .where(InboxEvent.status == InboxStatus.PENDING, _next_look() < cutoff)
         .order_by(InboxEvent.id)
         .limit(limit)
     )
     return [tuple(row) for row in session.execute(statement)]
+
+
+def due_pending(session: Session, *, older_than: timedelta = STALE_AFTER, limit: int = 100) -> list[int]:
+    """Pending events to try now where nothing else will (no Redis: the in-process sweeper): a
+    retry whose time has come, or an event never tried that arrived more than `older_than` ago
+    (the request that stored it applies it at once; one left over was lost with its process)."""
+    now = utcnow()
+    statement = (
+        select(InboxEvent.id)
+        .where(
+            InboxEvent.status == InboxStatus.PENDING,
+            or_(
+                InboxEvent.next_try_at <= now,
+                (InboxEvent.next_try_at.is_(None)) & (InboxEvent.received_at < now - older_than),
+            ),
+        )
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def lease(session: Session, event_id: int, *, seconds: float) -> bool:
+    """Take a due pending event for one try (True), so that no other process's sweeper tries it
+    at the same time: its next look moves `seconds` ahead (a try that fails sets it again; a try
+    whose process dies leaves it to be found once that time has passed). One UPDATE that only
+    succeeds while the event is still pending and due."""
+    now = utcnow()
+    statement = (
+        update(InboxEvent)
+        .where(
+            InboxEvent.id == event_id,
+            InboxEvent.status == InboxStatus.PENDING,
+            or_(InboxEvent.next_try_at.is_(None), InboxEvent.next_try_at <= now),
+        )
+        .values(next_try_at=now + timedelta(seconds=seconds))
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1

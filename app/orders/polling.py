@@ -6,11 +6,15 @@ and processing path as webhooks, with deterministic dedup keys
 ("poll:<order_id>:<event>:<last_updated>") so a poll repeated over the same window adds nothing:
 - an unshipped order the WMS does not have -> order_created;
 - a shipped order the WMS has not shipped in full -> order_shipped (its items say what has
-  shipped so far, so nothing ships twice).
+  shipped so far, so nothing ships twice);
+- an order listed that the WMS cannot read (a quantity out of bounds, no SKU, ...) is stored all
+  the same, failed at once with the reason, for the failed-events page: never dropped in silence.
 The poll also hands over again pending events whose drain or job was lost (a crash, Redis down).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import UTC, timedelta
 
@@ -18,7 +22,8 @@ from flask import current_app
 
 from sqlalchemy import select
 
-from app import db, tasks
+from app import bounds, db, tasks
+from app.errors import ValidationFailed
 from app.models import Order, OrderStatus, Setting
 from app.orders import inbox, payloads
 from app.orders.payloads import Incoming
@@ -45,40 +50,44 @@ def poll() -> dict:
         client = client_from_settings(session) if configured else None
     if client is None:
         return {"skipped": "Starshipit is not set up (no API key)", "requeued": requeue_stale()}
-    created = shipped = 0
+    created = shipped = unreadable = 0
     with client:
         unshipped = list(client.iter_unshipped(since=since))
         shipped_orders = list(client.iter_shipped(since=since))
     numbers = [o.get("order_number") for o in unshipped + shipped_orders if isinstance(o, dict)]
     with db.reading() as session:
-        known = _statuses(session, [n for n in numbers if isinstance(n, str)])
+        known = _statuses(session, [n for n in numbers if _clean_number(n)])
     new_ids: list[int] = []
     for order in unshipped:
-        if isinstance(order, dict) and order.get("order_number") not in known:
-            created += _feed(order, "order_created", new_ids)
+        if not isinstance(order, dict) or order.get("order_number") not in known:
+            fed = _feed(order, "order_created", new_ids)
+            created += fed == "new"
+            unreadable += fed == "failed"
     for order in shipped_orders:
-        if isinstance(order, dict) and known.get(order.get("order_number")) != OrderStatus.SHIPPED:
-            shipped += _feed(order, "order_shipped", new_ids)
+        if not isinstance(order, dict) or known.get(order.get("order_number")) != OrderStatus.SHIPPED:
+            fed = _feed(order, "order_shipped", new_ids)
+            shipped += fed == "new"
+            unreadable += fed == "failed"
     db.atomic(_save_watermark, started - OVERLAP)
     if new_ids:
         inbox.wake()  # order events: one drain applies them all
     requeued = requeue_stale()
     summary = {"since": isoformat(since), "unshipped": len(unshipped), "shipped": len(shipped_orders),
-               "order_created": created, "order_shipped": shipped, "requeued": requeued}
+               "order_created": created, "order_shipped": shipped, "unreadable": unreadable, "requeued": requeued}
     log.info("Starshipit poll: %s", summary)
     return summary
 
 
-def _feed(order: dict, event: str, new_ids: list[int]) -> int:
-    """Store one synthesized event; 1 if it is new."""
+def _feed(order, event: str, new_ids: list[int]) -> str:
+    """Store one synthesized event: "new", "repeat" (stored before), or "failed" (an order the
+    WMS cannot read, stored failed at once with the reason; a repeat of it is a "repeat")."""
     try:
         data = payloads.order_data(order)
-    except Exception as error:  # noqa: BLE001 - one bad order must not stop the poll
-        log.warning("poll: skipping an order Starshipit listed: %s", error)
-        return 0
-    updated = data.last_updated or order.get("order_date") or ""
+    except ValidationFailed as error:
+        return _feed_unreadable(order, event, error)
+    updated = data.last_updated or _clean_time(order.get("order_date")) or ""
     key = payloads.dedup_key(f"poll:{data.order_id if data.order_id is not None else data.order_number}:{event}:{updated}")
-    occurred = parse_timestamp(updated) or utcnow()
+    occurred = payloads.readable_time(updated) or utcnow()
     body = {"event": event, "event_id": key, "occurred_at": isoformat(occurred), "source": "poll", "order": order}
     if event == "order_shipped":
         so_far = [{"sku": line.sku, "quantity": line.shipped} for line in data.lines if line.shipped]
@@ -87,9 +96,43 @@ def _feed(order: dict, event: str, new_ids: list[int]) -> int:
     incoming = Incoming("order", event, key, data.order_number, data.order_id, occurred)
     event_id = db.atomic(inbox.store_json, incoming, body)
     if event_id is None:
-        return 0
+        return "repeat"
     new_ids.append(event_id)
-    return 1
+    return "new"
+
+
+def _feed_unreadable(order, event: str, error: ValidationFailed) -> str:
+    """An order Starshipit listed that the WMS cannot read, stored as a failed event with the
+    reason. Identified by what of it is readable (its order_id or order_number, else a digest of
+    it) and its last update, so the next poll over the same window stores nothing new."""
+    log.warning("poll: an order Starshipit listed cannot be read: %s", error.message)
+    fields = order if isinstance(order, dict) else {}
+    order_number = _clean_number(fields.get("order_number"))
+    try:
+        order_id = payloads.starshipit_id(fields.get("order_id"))
+    except ValidationFailed:
+        order_id = None
+    updated = _clean_time(fields.get("last_updated_date")) or _clean_time(fields.get("order_date")) or ""
+    digest = hashlib.sha256(json.dumps(order, sort_keys=True, default=str).encode()).hexdigest()
+    identity = order_id if order_id is not None else order_number or f"sha256:{digest}"
+    key = payloads.dedup_key(f"poll:{identity}:{event}:{updated}")
+    occurred = payloads.readable_time(updated) or utcnow()
+    body = {"event": event, "event_id": key, "occurred_at": isoformat(occurred), "source": "poll", "order": order}
+    incoming = Incoming("order", event, key, order_number, order_id, occurred, problem=error)
+    return "failed" if db.atomic(inbox.store_json, incoming, body) is not None else "repeat"
+
+
+def _clean_number(value) -> str | None:
+    """An order number fit to look up and store, or None."""
+    if isinstance(value, str) and 0 < len(value) <= bounds.ORDER_NUMBER_MAX and bounds.bad_character(value) is None:
+        return value
+    return None
+
+
+def _clean_time(value) -> str | None:
+    if isinstance(value, str) and len(value) <= payloads.TIMESTAMP_MAX and bounds.bad_character(value) is None:
+        return value
+    return None
 
 
 def requeue_stale() -> int:
@@ -119,7 +162,7 @@ def requeue_stale() -> int:
 
 
 def _stale_after() -> timedelta:
-    return timedelta(seconds=float(current_app.config.get("INBOX_STALE_SECONDS", inbox.STALE_AFTER.total_seconds())))
+    return inbox.stale_window()
 
 
 def _jobs_in_flight(job_ids: list[str]) -> set[str]:

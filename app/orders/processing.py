@@ -1,13 +1,13 @@
 """Applying inbox events: one event (its own job, a retry, or in-process without Redis), or every
 waiting order event at once (a drain, woken by the webhook). Either way an event is applied in one
-transaction of its own, and a failure is counted on the event and retried after a backoff."""
+transaction of its own, and a failed try is counted once on the event: failed at once when it can
+never apply (app.orders.failures), otherwise retried after a backoff."""
 from __future__ import annotations
 
 import logging
 import time
 
 from app import db, tasks
-from app.errors import WmsError
 from app.models import InboxStatus
 from app.orders import events, inbox
 
@@ -34,18 +34,22 @@ def process(event_id: int) -> str:
 
 
 def failed(event_id: int, error: Exception) -> str:
-    """Count a failed try: attempts + 1 and the error on the event; failed for good when the
-    payload can never apply as it is (a WmsError, a ValueError) or on the last of MAX_ATTEMPTS;
-    otherwise its next try is scheduled (inbox.schedule_retry: that job owns the event now, drains
-    skip it). Returns the event's status."""
-    terminal = isinstance(error, (WmsError, ValueError))
-    message = f"{type(error).__name__}: {error}"
-    log.warning("inbox event %s not applied: %s", event_id, message)
-    event = db.atomic(inbox.record_failure, event_id, message, final=terminal)
+    """Count a failed try: attempts + 1, the reason in words and the technical detail on the
+    event (inbox.record_failure); failed for good when it can never apply as it is or on the last
+    of MAX_ATTEMPTS; otherwise its next try is due at next_try_at and scheduled (with Redis, a job
+    that owns the event now: drains skip it). Scheduling that fails (Redis down) is only logged:
+    next_try_at is in the database, and the stale sweep (or, without Redis, the in-process
+    sweeper) tries the event then. Returns the event's status."""
+    log.warning("inbox event %s not applied: %s: %s", event_id, type(error).__name__, error)
+    event = db.atomic(inbox.record_failure, event_id, error)
     if event is None:
         return "missing"
     if event.status == InboxStatus.PENDING:
-        inbox.schedule_retry(event_id, event.attempts)
+        try:
+            inbox.schedule_retry(event_id, event.attempts)
+        except Exception:  # noqa: BLE001 - the retry's time is kept on the event
+            log.warning("inbox event %s: its retry was not scheduled; the stale sweep tries it after %s",
+                        event_id, event.next_try_at, exc_info=True)
     return event.status
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, exists, func, or_
 from sqlmodel import Session, select
 
+from app.bounds import bad_character
 from app.errors import NotFound, ValidationFailed
 from app.inventory import movement_history
 from app.models import (
@@ -283,18 +284,29 @@ def event_json(event: InboxEvent) -> dict:
     }
 
 
-def pretty_payload(payload: str) -> str:
-    """The raw body as indented JSON, or as it came when it is not JSON."""
+PAYLOAD_SHOWN = 20_000  # characters of a payload the failed-events page shows
+
+
+def pretty_payload(payload: str, limit: int = PAYLOAD_SHOWN) -> str:
+    """The raw body as indented JSON (or as it came when it is not JSON), cut to `limit`
+    characters with a note saying how long it is."""
     try:
-        return json.dumps(json.loads(payload), indent=2, sort_keys=True, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return payload
+        text = json.dumps(json.loads(payload), indent=2, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = payload
+    if bad_character(text, multiline=True) is not None:  # only escaped in the stored JSON; keep it so
+        text = payload
+    if len(text) > limit:
+        text = f"{text[:limit]}\n… (cut: {len(text):,} characters in all)"
+    return text
 
 
 def failed_events(session: Session, limit: int = 100) -> list[dict]:
-    """Events that used up their tries, newest first, for the failed-events page."""
+    """Events that failed (at once, or after their tries), newest first, for the failed-events
+    page: the reason in words for everyone, the technical detail for admins only (the template
+    decides), the payload pretty-printed and cut."""
     return [
-        {"event": event, "payload": pretty_payload(event.payload)}
+        {"event": event, "payload": pretty_payload(event.payload), "refused_on_arrival": event.attempts == 0}
         for event in list_events(session, InboxStatus.FAILED, limit)
     ]
 
