@@ -1,20 +1,22 @@
-"""Settings a manager keeps: the Starshipit keys, the webhook secret, the rate limit."""
-from __future__ import annotations
+"""Settings a manager keeps: the Starshipit keys, the webhook secret, the rate limit.
 
-from urllib.parse import urlsplit
+"Save" checks every field, then asks Starshipit with the new values, and saves them only when
+Starshipit answers: a wrong URL or key never goes live. What Starshipit answered is said in words;
+the technical detail is folded away for an admin."""
+from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 from sqlmodel import Session
 from werkzeug.routing import BuildError
 
 from app import db, settings_store
-from app.errors import ValidationFailed
+from app.errors_web import for_admin
 from app.models import Role
 from app.security import requires
+from app.starshipit import connection
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-RATE_LIMITS = ("2", "20")  # Starshipit's developer and production tiers, requests per second
 FIELDS = {
     "STARSHIPIT_API_URL": "Starshipit API URL",
     "STARSHIPIT_API_KEY": "API key (StarShipIT-Api-Key)",
@@ -24,40 +26,15 @@ FIELDS = {
 }
 
 
-def save_starshipit_settings(session: Session, form) -> list[str]:
-    """Check the whole form, then save it; a blank secret keeps the saved one. Returns the
-    keys that changed."""
-    url = (form.get("STARSHIPIT_API_URL") or "").strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationFailed("the API URL must start with https:// (or http://) and name a host", field="STARSHIPIT_API_URL")
-    rate = (form.get("STARSHIPIT_RATE_LIMIT") or "").strip()
-    if rate.endswith(".0"):
-        rate = rate[:-2]
-    if rate not in RATE_LIMITS:
-        raise ValidationFailed("the rate limit is 2 (developer) or 20 (production) requests per second", field="STARSHIPIT_RATE_LIMIT")
-    values = {"STARSHIPIT_API_URL": url, "STARSHIPIT_RATE_LIMIT": rate}
-    for key in sorted(settings_store.SECRET_KEYS):
-        secret = (form.get(key) or "").strip()
-        if len(secret) > 2000:
-            raise ValidationFailed(f"{FIELDS[key]} is too long", field=key)
-        if secret:
-            values[key] = secret
-    changed = []
-    for key, value in values.items():
-        if settings_store.effective(session, key) != value:
-            settings_store.save(session, key, value)
-            changed.append(key)
-    return changed
-
-
-def _shown(session: Session) -> dict:
-    """What the form shows: plain settings in full, secrets masked."""
+def _shown(session: Session, form=None) -> dict:
+    """What the form shows: what was typed (secrets never), else the settings in force, secrets masked."""
     shown = {}
     for key in FIELDS:
         value = settings_store.effective(session, key)
         if key in settings_store.SECRET_KEYS:
             shown[key] = settings_store.masked(value)
+        elif form is not None:
+            shown[key] = (form.get(key) or "").strip()
         elif key == "STARSHIPIT_RATE_LIMIT":
             shown[key] = value[:-2] if value.endswith(".0") else value
         else:
@@ -72,13 +49,23 @@ def _webhook_url() -> str:
         return request.url_root.rstrip("/") + "/webhooks/starshipit"
 
 
-def _render(template: str, message: str | None = None):
+def _render(template: str, *, form=None, errors: dict | None = None, result: dict | None = None,
+            connection_result: dict | None = None):
+    """The page or its form. `form`: what was posted (re-shown when nothing was saved); `result`:
+    the flash above the form; `connection_result`: the Test connection answer."""
     with db.reading() as session:
-        shown = _shown(session)
+        shown = _shown(session, form)
+    retype = {key for key in settings_store.SECRET_KEYS if form is not None and (form.get(key) or "").strip()}
     return render_template(
         template, fields=FIELDS, shown=shown, secrets=settings_store.SECRET_KEYS,
-        rate_limits=RATE_LIMITS, webhook_url=_webhook_url(), message=message,
+        rate_limits=settings_store.RATE_LIMITS, webhook_url=_webhook_url(), errors=errors or {},
+        retype=retype, result=result, connection_result=connection_result,
     )
+
+
+def _said(answer: connection.Answer, prefix: str = "") -> dict:
+    return {"kind": "ok" if answer.ok else "error", "message": prefix + answer.words,
+            "flash_detail": for_admin(answer.detail)}
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -86,25 +73,24 @@ def _render(template: str, message: str | None = None):
 def settings():
     if request.method == "GET":
         return _render("admin/settings.html")
-    changed = db.atomic(save_starshipit_settings, request.form)
-    message = "Saved." if changed else "Nothing changed."
-    return _render("admin/_settings_form.html" if request.htmx else "admin/settings.html", message)
+    template = "admin/_settings_form.html" if request.htmx else "admin/settings.html"
+    try:
+        outcome = connection.save_if_it_answers(request.form)
+    except settings_store.SettingsRefused as refused:
+        result = {"kind": "error", "message": "Nothing was saved: correct the fields marked below.",
+                  "flash_detail": None}
+        return _render(template, form=request.form, errors=refused.errors, result=result), 400
+    if not outcome.saved:
+        return _render(template, form=request.form, result=_said(outcome.answer, "Nothing was saved. ")), 422
+    done = "Saved. " if outcome.changed else "Nothing changed. "
+    return _render(template, result=_said(outcome.answer, done))
 
 
 @bp.route("/settings/test", methods=["POST"])
 @requires(Role.MANAGER)
 def test_connection():
-    """Ask Starshipit for one unshipped order with the saved keys, and say what happened."""
-    from app.starshipit.client import client_from_settings
-
-    try:
-        with db.reading() as session:
-            client = client_from_settings(session, timeout=5.0, max_retries=1, max_throttled=1, max_retry_after=2.0)
-        with client:
-            page = client.unshipped_orders(limit=1)
-    except Exception as error:  # noqa: BLE001  (any failure is the answer the manager asked for)
-        message, kind = f"Could not reach Starshipit: {error}", "error"
-    else:
-        waiting = "unshipped orders are waiting" if page.orders else "no unshipped orders right now"
-        message, kind = f"Connected to Starshipit: {waiting}.", "ok"
-    return render_template("partials/flash.html", kind=kind, message=message)
+    """Ask Starshipit for one unshipped order with the saved settings, and say what it answered."""
+    said = _said(connection.check_saved())
+    if request.htmx:
+        return render_template("partials/flash.html", **said)
+    return _render("admin/settings.html", connection_result=said)
