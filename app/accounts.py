@@ -7,6 +7,8 @@ import secrets
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import bounds
+from app.bounds import shown
 from app.errors import Conflict, ValidationFailed
 from app.models import ApiToken, Role, User
 from app.timeutil import utcnow
@@ -21,15 +23,15 @@ def hash_password(password: str) -> str:
 
 
 def create_user(session: Session, *, username: str, password: str, role: str = Role.PICKER) -> User:
-    username = (username or "").strip().lower()
-    if not username:
-        raise ValidationFailed("a user needs a name", field="username")
+    username = bounds.code(username, "username", max_length=bounds.USERNAME_MAX, label="user name").lower()
     if role not in set(Role):
         raise ValidationFailed(f"role must be one of {', '.join(Role)}", field="role")
     if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed(f"a password needs at least {MIN_PASSWORD} characters", field="password")
+    if len(password) > bounds.PASSWORD_MAX:
+        raise ValidationFailed(f"a password has at most {bounds.PASSWORD_MAX} characters", field="password")
     if session.exec(select(User).where(User.username == username)).first():
-        raise Conflict(f"user {username} already exists", field="username")
+        raise Conflict(f"user {shown(username)} already exists", field="username")
     user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
@@ -37,7 +39,9 @@ def create_user(session: Session, *, username: str, password: str, role: str = R
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    user = session.exec(select(User).where(User.username == (username or "").strip().lower())).first()
+    name = (username or "").strip().lower() if isinstance(username, str) else ""
+    usable = 0 < len(name) <= bounds.USERNAME_MAX and bounds.bad_character(name) is None
+    user = session.exec(select(User).where(User.username == name)).first() if usable else None
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
@@ -52,9 +56,7 @@ def _digest(token: str) -> str:
 
 def create_token(session: Session, name: str) -> str:
     """Make an API token and return it; only its digest is stored."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed("a token needs a name", field="name")
+    name = bounds.text(name, "name", max_length=bounds.TOKEN_NAME_MAX, label="token name")
     token = "wms_" + secrets.token_urlsafe(32)
     session.add(ApiToken(name=name, token_hash=_digest(token)))
     session.flush()

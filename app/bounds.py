@@ -28,6 +28,7 @@ MAX_WEIGHT_KG = 100_000.0
 MAX_DIMENSION_M = 100.0  # a length, width or height, in metres (as Starshipit's packages)
 MAX_STARSHIPIT_ID = 2**63 - 1  # Starshipit's order_id: a 64-bit column
 MAX_OFFSET = 10_000_000  # how far a list may be paged
+MAX_PO_LINES = 1000  # lines on one purchase order
 
 # ---- text (characters) ----------------------------------------------------------------------
 
@@ -46,7 +47,9 @@ ORDER_NUMBER_MAX = 50  # Starshipit: 1-50 characters
 NOTE_MAX = 1000
 USERNAME_MAX = 64
 TOKEN_NAME_MAX = 100
+PASSWORD_MAX = 200
 SHOWN_MAX = 40  # characters of a person's input echoed back in a message
+GS1_SEPARATOR = "\x1d"  # FNC1 as a keyboard-wedge scanner sends it inside a GS1-128 scan
 
 # Characters no text field may hold: C0 controls and DEL (tab and newlines only where a field is
 # multi-line), C1 controls, and lone surrogates (JSON can carry them; no database can store them).
@@ -89,6 +92,20 @@ def text(value, field: str, *, max_length: int, required: bool = True, label: st
     return cleaned
 
 
+def scan(value, field: str, *, label: str | None = None) -> str:
+    """What was typed or scanned to look something up (a SKU, barcode, code, number): surrounding
+    whitespace dropped; "" when nothing usable was given; a control character refused (a scanner
+    misconfigured to send them, or a hostile request: no database may be asked for it), except the
+    group separator GS1-128 scanners send between fields."""
+    if not isinstance(value, str):
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else ""
+    cleaned = value.strip()
+    if bad_character(cleaned.replace(GS1_SEPARATOR, "")) is not None:
+        raise ValidationFailed(f"{label or field.replace('_', ' ')} contains a control character; "
+                               "scan or type it again", field=field)
+    return cleaned
+
+
 def code(value, field: str, *, max_length: int, required: bool = True, label: str | None = None) -> str | None:
     """A code or barcode: text without spaces inside."""
     cleaned = text(value, field, max_length=max_length, required=required, label=label)
@@ -106,7 +123,9 @@ def whole(value, field: str, *, minimum: int, maximum: int, label: str | None = 
     if number is None:
         raise ValidationFailed(f"{label} must be a whole number, not {shown(value)!r}" if value not in ("", None)
                                else f"{label} is required", field=field)
-    if number < minimum or number > maximum or (number == 0 and not zero):
+    if number == 0 and not zero:
+        raise ValidationFailed(f"{label} cannot be zero: it must be {_range(minimum, maximum, zero)}", field=field)
+    if number < minimum or number > maximum:
         raise ValidationFailed(f"{label} must be {_range(minimum, maximum, zero)}", field=field)
     return number
 
@@ -189,3 +208,53 @@ def dimension_m(value, field: str) -> float | None:
 
 def offset(value, field: str = "offset") -> int:
     return whole(value, field, minimum=0, maximum=MAX_OFFSET)
+
+
+MAX_ROW_ID = 2**31 - 1  # the largest id a request may name: ids are 32-bit columns
+
+# ---- the same rules as JSON Schema patterns --------------------------------------------------
+# The API's OpenAPI document states what `code`, `text` and `scan` accept as a `pattern` (read the
+# same way by ECMA-262, as JSON Schema says, and by Python's re), so a client's validator accepts
+# exactly what these checkers accept. Lone surrogates are left out of the classes: ECMA-262 cannot
+# name them, and neither a JSON reader nor a URL decoder in front of these checkers hands one over.
+
+# What str.strip() drops (every character whose isspace() is true), the characters
+# `bad_character` refuses on one line, and the characters that are neither, as ECMA-262 classes.
+_SPACES = r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_LINE_CONTROLS = r"\u0000-\u001f\u007f-\u009f"
+_INVISIBLE = r"\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # both together
+_SPACE = f"[{_SPACES}]"
+_VISIBLE = f"[^{_INVISIBLE}]"
+
+
+def _escaped(characters: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in characters)
+
+
+def text_pattern(max_length: int | None, *, required: bool = True, controls: str = _LINE_CONTROLS) -> str:
+    """The pattern of what `text(..., max_length=max_length)` accepts on one line (max_length
+    None: any length): surrounding whitespace, then 1 to max_length characters that start and end
+    visible and hold none of `controls`. Not required: blank as well."""
+    if max_length == 1:
+        inner = _VISIBLE
+    else:
+        middle = "*" if max_length is None else f"{{0,{max_length - 2}}}"
+        inner = f"{_VISIBLE}(?:[^{controls}]{middle}{_VISIBLE})?"
+    return f"^{_SPACE}*(?:{inner}){'' if required else '?'}{_SPACE}*$"
+
+
+def scan_pattern() -> str:
+    """The pattern of what `scan` accepts when something was given: text of any length, with
+    GS1_SEPARATOR allowed inside (strip() drops it at either end, as a space)."""
+    separator = ord(GS1_SEPARATOR)
+    assert 0 < separator < 0x1F
+    controls = f"\\u0000-\\u{separator - 1:04x}\\u{separator + 1:04x}-\\u001f\\u007f-\\u009f"
+    return text_pattern(None, controls=controls)
+
+
+def code_pattern(max_length: int, *, required: bool = True, not_first: str = "") -> str:
+    """The pattern of what `code(..., max_length=max_length)` accepts: surrounding whitespace, then
+    1 to max_length visible characters (none of `not_first` first). Not required: blank as well."""
+    first = f"[^{_INVISIBLE}{_escaped(not_first)}]" if not_first else _VISIBLE
+    inner = first if max_length == 1 else f"{first}{_VISIBLE}{{0,{max_length - 1}}}"
+    return f"^{_SPACE}*(?:{inner}){'' if required else '?'}{_SPACE}*$"

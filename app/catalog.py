@@ -1,80 +1,103 @@
-"""Products: creating, changing, finding by SKU or barcode, importing from CSV."""
+"""Products: creating, changing, and finding them by SKU, barcode or GTIN as typed or scanned.
+
+Look-ups ignore case and surrounding whitespace (a scanner may send "abc-1 " for ABC-1), and a
+scan of a GTIN in any of its forms (EAN-13, UPC-A, GTIN-14, a GS1-128 label) finds the product
+whose barcode carries the same number (app.scans)."""
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
-
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from app.errors import Conflict, NotFound, ValidationFailed, WmsError
+from app import bounds
+from app.bounds import shown
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Product, ProductBarcode
+from app.scans import gtin_of
 from app.timeutil import utcnow
 
-MAX_SKU = 64
+
+def clean_sku(sku) -> str:
+    return bounds.code(sku, "sku", max_length=bounds.SKU_MAX, label="SKU")
 
 
-def _clean(sku: str, name: str, barcodes: list[str] | None, weight) -> tuple[str, str, list[str], float | None]:
-    sku = (sku or "").strip()
-    name = (name or "").strip()
-    if not sku:
-        raise ValidationFailed("a product needs a SKU", field="sku")
-    if len(sku) > MAX_SKU or any(c.isspace() for c in sku):
-        raise ValidationFailed(f"a SKU is up to {MAX_SKU} characters with no spaces", field="sku")
-    if not name:
-        raise ValidationFailed("a product needs a name", field="name")
-    cleaned = []
+def _clean(sku, name, barcodes, weight) -> tuple[str, str, list[str], float | None]:
+    sku = clean_sku(sku)
+    name = bounds.text(name, "name", max_length=bounds.PRODUCT_NAME_MAX)
+    if barcodes is not None and not isinstance(barcodes, (list, tuple)):
+        raise ValidationFailed("barcodes must be a list", field="barcodes")
+    cleaned: list[str] = []
     for code in barcodes or []:
-        code = str(code).strip()
-        if code and code not in cleaned:
+        code = bounds.code(code, "barcodes", max_length=bounds.BARCODE_MAX, required=False, label="a barcode")
+        if code and code.lower() not in {c.lower() for c in cleaned}:
             cleaned.append(code)
-    if weight in ("", None):
-        weight = None
-    else:
-        try:
-            weight = float(weight)
-        except (TypeError, ValueError):
-            raise ValidationFailed("weight must be a number of kilograms", field="weight") from None
-        if weight < 0:
-            raise ValidationFailed("weight cannot be negative", field="weight")
-    return sku, name, cleaned, weight
+    if len(cleaned) > bounds.BARCODES_PER_PRODUCT:
+        raise ValidationFailed(f"a product has at most {bounds.BARCODES_PER_PRODUCT} barcodes", field="barcodes")
+    return sku, name, cleaned, bounds.weight_kg(weight)
 
 
-def _refuse_barcodes_in_use(session: Session, barcodes: list[str], product_id: int | None) -> None:
+def _refuse_barcodes_in_use(session: Session, barcodes: list[str], product_id: int | None) -> dict[str, str | None]:
+    """Each barcode's GTIN, once sure no other product uses the barcode, its GTIN, or it as a SKU."""
+    gtins = {code: gtin_of(code) for code in barcodes}
     if not barcodes:
-        return
-    taken = session.exec(select(ProductBarcode).where(ProductBarcode.barcode.in_(barcodes))).all()
-    for row in taken:
-        if row.product_id != product_id:
-            raise Conflict(f"barcode {row.barcode} belongs to another product", field="barcodes")
-    clash = session.exec(select(Product).where(Product.sku.in_(barcodes), Product.id != (product_id or -1))).first()
+        return gtins
+    lowered = [code.lower() for code in barcodes]
+    mine = ProductBarcode.product_id != (product_id or -1)
+    taken = session.exec(select(ProductBarcode).where(func.lower(ProductBarcode.barcode).in_(lowered), mine)).first()
+    if taken is not None:
+        raise Conflict(f"barcode {shown(taken.barcode)} belongs to another product", field="barcodes")
+    numbers = [gtin for gtin in gtins.values() if gtin]
+    if len(set(numbers)) < len(numbers):
+        raise Conflict("two of these barcodes are the same GTIN", field="barcodes")
+    if numbers:
+        clash = session.exec(select(ProductBarcode).where(ProductBarcode.gtin.in_(numbers), mine)).first()
+        if clash is not None:
+            raise Conflict(f"barcode {shown(clash.barcode)} of another product is the same GTIN", field="barcodes")
+    clash = session.exec(
+        select(Product).where(func.lower(Product.sku).in_(lowered), Product.id != (product_id or -1))
+    ).first()
     if clash:
-        raise Conflict(f"barcode {clash.sku} is another product's SKU", field="barcodes")
+        raise Conflict(f"barcode {shown(clash.sku)} is another product's SKU", field="barcodes")
+    return gtins
+
+
+def product_with_sku(session: Session, sku: str) -> Product | None:
+    """The product with this SKU, ignoring case (sku already stripped), or None."""
+    return session.exec(select(Product).where(func.lower(Product.sku) == func.lower(sku))).first()
 
 
 def create_product(session: Session, *, sku: str, name: str, barcodes: list[str] | None = None, weight=None) -> Product:
     sku, name, barcodes, weight = _clean(sku, name, barcodes, weight)
-    if session.exec(select(Product).where(Product.sku == sku)).first():
-        raise Conflict(f"product {sku} already exists", field="sku")
-    _refuse_barcodes_in_use(session, barcodes, None)
+    existing = product_with_sku(session, sku)
+    if existing is not None:
+        raise Conflict(f"product {shown(existing.sku)} already exists", field="sku")
+    gtins = _refuse_barcodes_in_use(session, barcodes, None)
     product = Product(sku=sku, name=name, weight=weight)
     session.add(product)
     session.flush()
-    session.add_all(ProductBarcode(product_id=product.id, barcode=code) for code in barcodes)
+    session.add_all(ProductBarcode(product_id=product.id, barcode=code, gtin=gtins[code]) for code in barcodes)
     session.flush()
     return product
 
 
 def update_product(session: Session, product: Product, *, name: str, barcodes: list[str], weight, active: bool = True):
     _, name, barcodes, weight = _clean(product.sku, name, barcodes, weight)
-    _refuse_barcodes_in_use(session, barcodes, product.id)
+    gtins = _refuse_barcodes_in_use(session, barcodes, product.id)
     product.name, product.weight, product.active, product.updated_at = name, weight, active, utcnow()
-    existing = {row.barcode: row for row in session.exec(select(ProductBarcode).where(ProductBarcode.product_id == product.id))}
-    for code, row in existing.items():
-        if code not in barcodes:
+    existing = {
+        row.barcode.lower(): row
+        for row in session.exec(select(ProductBarcode).where(ProductBarcode.product_id == product.id))
+    }
+    wanted = {code.lower(): code for code in barcodes}
+    for key, row in existing.items():
+        if key not in wanted:
             session.delete(row)
-    session.add_all(ProductBarcode(product_id=product.id, barcode=c) for c in barcodes if c not in existing)
+        else:  # kept, perhaps retyped in another case
+            row.barcode, row.gtin = wanted[key], gtins[wanted[key]]
+    session.flush()  # deletions first: a GTIN may move from a removed barcode to a new one
+    session.add_all(
+        ProductBarcode(product_id=product.id, barcode=code, gtin=gtins[code])
+        for key, code in wanted.items() if key not in existing
+    )
     session.flush()
     return product
 
@@ -88,74 +111,51 @@ def barcodes_of(session: Session, product_id: int) -> list[str]:
 
 
 def get_product(session: Session, sku: str) -> Product:
-    product = session.exec(select(Product).where(Product.sku == (sku or "").strip())).first()
+    """A product by SKU, ignoring case and surrounding whitespace."""
+    typed = bounds.scan(sku, "sku", label="SKU")
+    product = product_with_sku(session, typed) if typed else None
     if product is None:
-        raise NotFound(f"no product {sku}", field="sku")
+        raise NotFound(f"no product {shown(typed)}" if typed else "no product given", field="sku")
     return product
 
 
 def find_product(session: Session, scanned: str) -> Product:
-    """A product by SKU or any of its barcodes, as typed or scanned."""
-    scanned = (scanned or "").strip()
+    """A product by SKU, barcode or GTIN, as typed or scanned (case and surrounding whitespace
+    ignored)."""
+    scanned = bounds.scan(scanned, "product")
     if not scanned:
         raise ValidationFailed("scan or type a product", field="product")
-    product = session.exec(select(Product).where(Product.sku == scanned)).first()
+    product = product_with_sku(session, scanned)
     if product is None:
         product = session.exec(
             select(Product).join(ProductBarcode, ProductBarcode.product_id == Product.id).where(
-                ProductBarcode.barcode == scanned
+                func.lower(ProductBarcode.barcode) == func.lower(scanned)
             )
         ).first()
     if product is None:
-        raise NotFound(f"no product with SKU or barcode {scanned}", field="product")
+        product = by_gtin(session, scanned)
+    if product is None:
+        raise NotFound(f"no product with SKU or barcode {shown(scanned)}", field="product")
     return product
+
+
+def by_gtin(session: Session, scanned: str) -> Product | None:
+    """The product whose barcode carries the GTIN this scan carries, if any."""
+    gtin = gtin_of(scanned)
+    if gtin is None:
+        return None
+    return session.exec(
+        select(Product).join(ProductBarcode, ProductBarcode.product_id == Product.id).where(ProductBarcode.gtin == gtin)
+    ).first()
 
 
 def search_products(session: Session, query: str = "", *, limit: int = 50, offset: int = 0) -> list[Product]:
     statement = select(Product).order_by(Product.sku).limit(limit).offset(offset)
-    query = (query or "").strip()
+    query = bounds.scan(query, "q", label="search")
     if query:
         like = f"%{query}%"
-        barcode_match = select(ProductBarcode.product_id).where(ProductBarcode.barcode == query)
+        barcode_match = select(ProductBarcode.product_id).where(func.lower(ProductBarcode.barcode) == func.lower(query))
         statement = statement.where(
             or_(Product.sku.ilike(like), Product.name.ilike(like), Product.id.in_(barcode_match))
         )
     return list(session.exec(statement))
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
-
-
-CSV_COLUMNS = ("sku", "name", "barcodes", "weight")
-
-
-def import_products_csv(session: Session, text: str) -> ImportReport:
-    """Create or update products from CSV (sku,name,barcodes,weight; barcodes split by |).
-    Each row is its own savepoint: a bad row is reported and skips nothing else."""
-    report = ImportReport()
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "sku" not in header or "name" not in header:
-        report.errors.append((1, "the first row must name the columns: sku,name,barcodes,weight"))
-        return report
-    reader.fieldnames = header
-    for number, row in enumerate(reader, start=2):
-        barcodes = [b for b in (row.get("barcodes") or "").replace(";", "|").split("|") if b.strip()]
-        try:
-            with session.begin_nested():
-                existing = session.exec(select(Product).where(Product.sku == (row.get("sku") or "").strip())).first()
-                if existing:
-                    if "barcodes" not in header:
-                        barcodes = barcodes_of(session, existing.id)
-                    update_product(session, existing, name=row.get("name"), barcodes=barcodes, weight=row.get("weight"))
-                    report.updated += 1
-                else:
-                    create_product(session, sku=row.get("sku"), name=row.get("name"), barcodes=barcodes, weight=row.get("weight"))
-                    report.created += 1
-        except WmsError as error:
-            report.errors.append((number, error.message))
-    return report

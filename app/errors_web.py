@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.bounds import shown
 from app.errors import WmsError
-from app.ledger import InsufficientStock, LedgerError
+from app.ledger import LedgerError
 from app.models import Role
 
 REFERENCE_LENGTH = 8
@@ -190,8 +190,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(LedgerError)
     def _ledger_error(error: LedgerError):
-        status = 409 if isinstance(error, InsufficientStock) else 400
-        return error_response(status, error.code, str(error))
+        return error_response(error.status, error.code, error.message, error.field)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):

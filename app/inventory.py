@@ -13,8 +13,9 @@ from typing import NamedTuple
 from sqlalchemy import and_, bindparam, func
 from sqlmodel import Session, select
 
-from app import ledger
-from app.catalog import find_product, get_product
+from app import bounds, ledger
+from app.bounds import shown
+from app.catalog import by_gtin, find_product, get_product
 from app.db import driver_rows
 from app.errors import NotFound, ValidationFailed
 from app.models import (
@@ -36,30 +37,25 @@ from app.warehouses import usable_location, virtual_location
 ADJUSTMENT_REASONS = ("found", "damaged", "lost", "correction", "count", "expired", "returned")
 
 
-def _whole(quantity, *, signed: bool = False) -> int:
-    if isinstance(quantity, bool):
-        raise ValidationFailed("quantity must be a whole number", field="quantity")
-    try:
-        number = int(str(quantity).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed("quantity must be a whole number", field="quantity") from None
-    if number == 0 or (number < 0 and not signed):
-        raise ValidationFailed("quantity must be above zero" if not signed else "quantity cannot be zero", field="quantity")
-    return number
-
-
 @dataclass
 class Posted:
+    """A stock change made, with what a page or the API shows of it (no look-up needed after)."""
+
     movement: ledger.Moved
     on_hand: int  # on hand at the location the request named, afterwards
     balances: dict[int, ledger.Balance] | None = None  # location_id -> (on_hand, allocated) afterwards
+    sku: str | None = None
+    product_name: str | None = None
+    from_code: str | None = None  # the location codes, physical or virtual (@SUPPLIER ...)
+    to_code: str | None = None
 
 
 # -- finding the warehouse, product and locations of a request in one query --------------
 #
 # Same rules and messages as app.warehouses.get_warehouse / find_location and
-# app.catalog.get_product / find_product, but one round trip instead of four or five:
-# the rows come back as plain rows (id, code, type, warehouse_id, active), which is all
+# app.catalog.get_product / find_product (codes, SKUs and barcodes ignoring case and surrounding
+# whitespace; a GTIN scan falls back to catalog.by_gtin), but one round trip instead of four or five:
+# the rows come back as plain rows (id, code, type, warehouse_id, active, name), which is all
 # app.ledger needs of a location.
 
 _PHYSICAL_SQL = ", ".join(f"'{t}'" for t in sorted(str(t) for t in PHYSICAL_TYPES))
@@ -73,31 +69,32 @@ def _floor_query(by_warehouse_code: bool, by_barcode: bool, places: int, with_vi
         else "(SELECT id FROM warehouse ORDER BY is_default DESC, id LIMIT 1)"
     )
     columns = "CAST({role} AS VARCHAR(16)) AS role, {id} AS id, CAST({code} AS VARCHAR(64)) AS code, " \
-        "CAST({type} AS VARCHAR(16)) AS type, {warehouse_id} AS warehouse_id, {active} AS active"
+        "CAST({type} AS VARCHAR(16)) AS type, {warehouse_id} AS warehouse_id, {active} AS active, " \
+        "CAST({name} AS VARCHAR(300)) AS name"
     parts = [
         "SELECT " + columns.format(role="'warehouse'", id="id", code="code", type="NULL", warehouse_id="id",
-                                   active="is_default") + f" FROM warehouse WHERE id = {site}",
+                                   active="is_default", name="name") + f" FROM warehouse WHERE id = {site}",
         "SELECT " + columns.format(role="'sku'", id="id", code="sku", type="NULL", warehouse_id="NULL",
-                                   active="active") + " FROM product WHERE sku = :product",
+                                   active="active", name="name") + " FROM product WHERE lower(sku) = lower(:product)",
     ]
     if by_barcode:
         parts.append(
             "SELECT " + columns.format(role="'barcode'", id="product.id", code="product.sku", type="NULL",
-                                       warehouse_id="NULL", active="product.active")
+                                       warehouse_id="NULL", active="product.active", name="product.name")
             + " FROM product JOIN product_barcode ON product_barcode.product_id = product.id"
-            " WHERE product_barcode.barcode = :product"
+            " WHERE lower(product_barcode.barcode) = lower(:product)"
         )
     for number in range(places):
         parts.append(
             "SELECT " + columns.format(role=f"'place{number}'", id="id", code="code", type="type",
-                                       warehouse_id="warehouse_id", active="active")
+                                       warehouse_id="warehouse_id", active="active", name="NULL")
             + f" FROM location WHERE warehouse_id = {site} AND type IN ({_PHYSICAL_SQL})"
-            f" AND (code = :code{number} OR barcode = :scan{number})"
+            f" AND (code = :code{number} OR lower(barcode) = lower(:scan{number}))"
         )
     if with_virtual:
         parts.append(
             "SELECT " + columns.format(role="'virtual'", id="id", code="code", type="type",
-                                       warehouse_id="warehouse_id", active="active")
+                                       warehouse_id="warehouse_id", active="active", name="NULL")
             + f" FROM location WHERE warehouse_id = {site} AND type = :kind"
         )
     return " UNION ALL ".join(parts) + " ORDER BY id"
@@ -112,6 +109,7 @@ class _Found(NamedTuple):
     type: str | None
     warehouse_id: int | None
     active: bool
+    name: str | None
 
 
 @dataclass
@@ -128,11 +126,12 @@ class _Floor:
 
     @classmethod
     def find(cls, session, *, warehouse, product, by_barcode, places, kind=None):
-        typed, product = product, (product or "").strip()
-        scans = tuple((place or "").strip() for place in places)
+        typed, product = product, bounds.scan(product, "product" if by_barcode else "sku")
+        scans = tuple(bounds.scan(place, "location") for place in places)
         params = {"product": product, "kind": str(kind) if kind else None}
+        warehouse = bounds.scan(warehouse, "warehouse")
         if warehouse:
-            params["warehouse"] = warehouse.strip().upper()
+            params["warehouse"] = warehouse.upper()
         for number, scan in enumerate(scans):
             params[f"code{number}"], params[f"scan{number}"] = scan.upper(), scan
         statement = _floor_query(bool(warehouse), by_barcode, len(scans), kind is not None)
@@ -145,7 +144,7 @@ class _Floor:
         site = self.rows.get("warehouse")
         if site is None:
             if self.warehouse_code:
-                raise NotFound(f"no warehouse {self.warehouse_code}", field="warehouse")
+                raise NotFound(f"no warehouse {shown(self.warehouse_code)}", field="warehouse")
             raise NotFound("no warehouse has been set up yet", field="warehouse")
         return site.id
 
@@ -153,20 +152,25 @@ class _Floor:
         if not by_barcode:  # catalog.get_product
             found = self.rows.get("sku")
             if found is None:
-                raise NotFound(f"no product {self.product_typed}", field="sku")
+                raise NotFound(f"no product {shown(self.product_scan)}" if self.product_scan else "no product given",
+                               field="sku")
             return found
         if not self.product_scan:  # catalog.find_product
             raise ValidationFailed("scan or type a product", field="product")
         found = self.rows.get("sku") or self.rows.get("barcode")
         if found is None:
-            raise NotFound(f"no product with SKU or barcode {self.product_scan}", field="product")
+            product = by_gtin(self.session, self.product_scan)
+            if product is not None:
+                found = _Found("gtin", product.id, product.sku, None, None, product.active, product.name)
+        if found is None:
+            raise NotFound(f"no product with SKU or barcode {shown(self.product_scan)}", field="product")
         return found
 
-    def place(self, number: int):
+    def place(self, number: int, field: str = "location"):
         scanned = self.place_scans[number]
         if not scanned:
-            raise ValidationFailed("scan or type a location", field="location")
-        return usable_location(self.rows.get(f"place{number}"), scanned)
+            raise ValidationFailed("scan or type a location", field=field)
+        return usable_location(self.rows.get(f"place{number}"), scanned, field)
 
     def virtual(self):
         found = self.rows.get("virtual")
@@ -187,7 +191,8 @@ def adjust_stock(
     """Add (quantity > 0) or remove (quantity < 0) stock at a location, with a reason code."""
     if reason not in ADJUSTMENT_REASONS:
         raise ValidationFailed(f"reason must be one of {', '.join(ADJUSTMENT_REASONS)}", field="reason")
-    quantity = _whole(quantity, signed=True)
+    quantity = bounds.signed_quantity(quantity)
+    reference = bounds.text(reference, "reference", max_length=bounds.REFERENCE_MAX, required=False)
     kind = LocationType.COUNT if reason == "count" else LocationType.ADJUSTMENT
     floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=False, places=[location], kind=kind)
     floor.warehouse_id()
@@ -206,7 +211,13 @@ def adjust_stock(
         reference=reference,
         user_id=user_id,
     )
-    return Posted(posting.movement, posting.balances[place.id].on_hand, posting.balances)
+    return _posted(posting, place, product, source, target)
+
+
+def _posted(posting: ledger.Posting, place, product, source, target) -> Posted:
+    """What a page or the API shows of a posting: `place` is the location the request named."""
+    return Posted(posting.movement, posting.balances[place.id].on_hand, posting.balances,
+                  sku=product.code, product_name=product.name, from_code=source.code, to_code=target.code)
 
 
 def transfer_stock(
@@ -221,18 +232,18 @@ def transfer_stock(
     type: str = MovementType.TRANSFER,
 ) -> Posted:
     """Move free stock between two physical locations (sku may be a scanned barcode)."""
-    quantity = _whole(quantity)
+    quantity = bounds.quantity(quantity)
     floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=True, places=[from_location, to_location])
     floor.warehouse_id()
     product = floor.product(by_barcode=True)
-    source = floor.place(0)
-    target = floor.place(1)
+    source = floor.place(0, "from_location")
+    target = floor.place(1, "to_location")
     if source.id == target.id:
         raise ValidationFailed("from and to are the same location", field="to_location")
     posting = ledger.move(
         session, type=type, product_id=product.id, quantity=quantity, from_location=source, to_location=target, user_id=user_id
     )
-    return Posted(posting.movement, posting.balances[target.id].on_hand, posting.balances)
+    return _posted(posting, target, product, source, target)
 
 
 def receive_stock(
@@ -246,10 +257,11 @@ def receive_stock(
     user_id: int | None = None,
 ) -> Posted:
     """Stock arriving from a supplier, against a purchase order line when po_number is given."""
-    quantity = _whole(quantity)
+    quantity = bounds.quantity(quantity)
     if po_number:
         product = find_product(session, sku)
         # Receipts against one PO take turns (row lock), so no received quantity is lost.
+        po_number = bounds.scan(po_number, "po_number", label="PO number")
         order = session.exec(
             select(PurchaseOrder)
             .where(PurchaseOrder.po_number == po_number)
@@ -257,7 +269,7 @@ def receive_stock(
             .execution_options(populate_existing=True)
         ).first()
         if order is None:
-            raise ValidationFailed(f"no purchase order {po_number}", field="po_number")
+            raise ValidationFailed(f"no purchase order {shown(po_number)}", field="po_number")
         site = session.get(Warehouse, order.warehouse_id)
         line = session.exec(
             select(PurchaseOrderLine)
@@ -265,11 +277,15 @@ def receive_stock(
             .execution_options(populate_existing=True)
         ).first()
         if line is None:
-            raise ValidationFailed(f"{product.sku} is not on purchase order {po_number}", field="sku")
+            raise ValidationFailed(f"{product.sku} is not on purchase order {shown(po_number)}", field="sku")
+        if line.quantity_received + quantity > bounds.MAX_BALANCE:
+            raise ValidationFailed(f"{product.sku} has {line.quantity_received:,} received on this order already; "
+                                   f"at most {bounds.MAX_BALANCE:,} can be", field="quantity")
         line.quantity_received += quantity
         floor = _Floor.find(
             session, warehouse=site.code, product=sku, by_barcode=True, places=[location], kind=LocationType.SUPPLIER
         )
+        product = floor.product(by_barcode=True)
     else:
         floor = _Floor.find(
             session, warehouse=warehouse, product=sku, by_barcode=True, places=[location], kind=LocationType.SUPPLIER
@@ -277,17 +293,18 @@ def receive_stock(
         product = floor.product(by_barcode=True)
         floor.warehouse_id()
     place = floor.place(0)
+    supplier = floor.virtual()
     posting = ledger.move(
         session,
         type=MovementType.RECEIPT,
         product_id=product.id,
         quantity=quantity,
-        from_location=floor.virtual(),
+        from_location=supplier,
         to_location=place,
         reference=po_number,
         user_id=user_id,
     )
-    return Posted(posting.movement, posting.balances[place.id].on_hand, posting.balances)
+    return _posted(posting, place, product, supplier, place)
 
 
 def _still_expected(*columns):
@@ -316,9 +333,10 @@ def incoming_by_product(session: Session, product_ids: list[int] | None = None) 
 
 def stock_summary(session: Session, sku: str) -> dict:
     """One product's stock: totals and every location that holds some (one query)."""
-    rows = session.execute(_summary_statement(), {"sku": (sku or "").strip()}).all()
+    typed = bounds.scan(sku, "sku", label="SKU")
+    rows = session.execute(_summary_statement(), {"sku": typed}).all()
     if not rows:
-        raise NotFound(f"no product {sku}", field="sku")
+        raise NotFound(f"no product {shown(typed)}", field="sku")
     held = [row for row in rows if row.location is not None]
     on_hand = sum(row.on_hand for row in held)
     allocated = sum(row.allocated for row in held)
@@ -356,7 +374,7 @@ def _summary_statement():
         .outerjoin(StockLevel, and_(StockLevel.product_id == Product.id, StockLevel.on_hand > 0))
         .outerjoin(Location, Location.id == StockLevel.location_id)
         .outerjoin(Warehouse, Warehouse.id == Location.warehouse_id)
-        .where(Product.sku == bindparam("sku"))
+        .where(func.lower(Product.sku) == func.lower(bindparam("sku")))
         .order_by(Warehouse.code, Location.code)
     )
 

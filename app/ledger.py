@@ -32,15 +32,21 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from app.bounds import MAX_BALANCE, MAX_MOVEMENT
 from app.db import driver_rows
+from app.errors import WmsError
 from app.models import PHYSICAL_TYPES, Allocation, Location, Movement, Product, StockLevel, Warehouse
 from app.timeutil import utcnow
 
 Key = tuple[int, int]  # (product_id, location_id)
 
 
-class LedgerError(Exception):
+class LedgerError(WmsError):
+    """A movement the ledger refuses; nothing was written (a WmsError: every entrypoint already
+    turns those into its own 4xx, form or failed event)."""
+
     code = "invalid_movement"
+    status = 400
 
 
 class InvalidMovement(LedgerError):
@@ -49,6 +55,14 @@ class InvalidMovement(LedgerError):
 
 class InsufficientStock(LedgerError):
     code = "insufficient_stock"
+    status = 409
+
+
+class BalanceLimit(LedgerError):
+    """The movement would take a balance past MAX_BALANCE."""
+
+    code = "balance_limit"
+    status = 409
 
 
 def lock(session: Session, keys: Iterable[Key]) -> dict[Key, StockLevel]:
@@ -85,9 +99,19 @@ def _insert_missing(executor, dialect: str, keys: list[Key]) -> None:
     executor.execute(statement)
 
 
-def _require_whole_positive(quantity: int) -> None:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidMovement(f"quantity must be a whole number above zero, not {quantity!r}")
+def _require_quantity(quantity: int) -> None:
+    """A movement, allocation or release moves 1 to MAX_MOVEMENT whole units."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_MOVEMENT:
+        raise InvalidMovement(f"quantity must be a whole number from 1 to {MAX_MOVEMENT:,}", field="quantity")
+
+
+def _require_room(location, on_hand: int, quantity: int) -> None:
+    if on_hand + quantity > MAX_BALANCE:
+        raise BalanceLimit(
+            f"{location.code} holds {on_hand:,} of this product; {quantity:,} more would pass the "
+            f"{MAX_BALANCE:,} one location can hold",
+            field="quantity",
+        )
 
 
 class Balance(NamedTuple):
@@ -145,7 +169,7 @@ def move(
     warehouse_id. Balances are read, checked and written with plain statements
     (a handful of round trips, no unit of work); StockLevel objects already in the
     session are kept in step."""
-    _require_whole_positive(quantity)
+    _require_quantity(quantity)
     if from_location.id == to_location.id:
         raise InvalidMovement("a movement needs two different locations")
     source_physical = from_location.type in PHYSICAL_TYPES
@@ -175,8 +199,8 @@ def move(
             movement_id, balance = posted
             _keep_in_step(session, [balance])
             return Posting(Moved(movement_id, **values), {place.id: Balance(balance[1], balance[2])})
-        # Refused (not that much free) or no balance row yet: the full path below names the
-        # shortfall, or creates the row.
+        # Refused (not that much free, or no room) or no balance row yet: the full path below
+        # names the shortfall or the limit, or creates the row.
     location_ids = [loc.id for loc, physical in ((from_location, source_physical), (to_location, target_physical)) if physical]
     rows = _lock_rows(connection, product_id, location_ids)
     if allocation is not None:
@@ -190,7 +214,8 @@ def move(
         if allocation is None and free < quantity:
             raise InsufficientStock(
                 f"only {free} free at {from_location.code} "
-                f"({on_hand} on hand, {allocated} allocated), {quantity} asked"
+                f"({on_hand} on hand, {allocated} allocated), {quantity} asked",
+                field="quantity",
             )
         if allocation is not None:
             allocated -= quantity
@@ -198,6 +223,7 @@ def move(
 
     if target_physical:
         level_id, on_hand, allocated = rows[to_location.id]
+        _require_room(to_location, on_hand, quantity)
         if allocation is not None:
             allocated += quantity
             _carry_allocation(session, allocation, to_location, quantity)
@@ -216,7 +242,10 @@ def move(
 # COMMIT: the UPDATE locks its one row and applies the free-stock rule in its WHERE.
 _ONE_SIDE = (
     "UPDATE stock_level SET on_hand = on_hand + :delta "
-    "WHERE product_id = :product_id AND location_id = :place AND on_hand - allocated + :delta >= 0 "
+    # Free stock covers a removal, and an addition stays within MAX_BALANCE; written so that no
+    # intermediate value overflows PostgreSQL's 32-bit integers.
+    "WHERE product_id = :product_id AND location_id = :place AND allocated - on_hand <= :delta "
+    f"AND CAST(on_hand AS BIGINT) + :delta <= {MAX_BALANCE} "
     "RETURNING id, on_hand, allocated"
 )
 _LOCK = {
@@ -353,7 +382,7 @@ def allocate(
     order_line_id: int | None = None,
 ) -> Allocation:
     """Promise free stock at a physical location; refuses more than is free."""
-    _require_whole_positive(quantity)
+    _require_quantity(quantity)
     if location.type not in PHYSICAL_TYPES:
         raise InvalidMovement("stock can only be allocated at a physical location")
     level = lock(session, [(product_id, location.id)])[(product_id, location.id)]
@@ -382,7 +411,7 @@ def release(session: Session, allocation: Allocation, quantity: int | None = Non
     quantity = allocation.quantity if quantity is None else quantity
     if quantity == 0:
         return 0
-    _require_whole_positive(quantity)
+    _require_quantity(quantity)
     if quantity > allocation.quantity:
         raise InvalidMovement(f"the allocation holds {allocation.quantity}, cannot release {quantity}")
     level.allocated -= quantity

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from app import bounds
+from app.bounds import shown
 from app.catalog import find_product, get_product
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.inventory import Posted, receive_stock
@@ -19,16 +21,15 @@ def create_purchase_order(
     session: Session, *, po_number: str, supplier: str, lines: list[tuple[str, int]], warehouse: str | None = None
 ) -> PurchaseOrder:
     """An open PO for (sku, quantity) lines, each SKU once."""
-    po_number, supplier = (po_number or "").strip(), (supplier or "").strip()
-    if not po_number:
-        raise ValidationFailed("a purchase order needs a PO number", field="po_number")
-    if not supplier:
-        raise ValidationFailed("a purchase order needs a supplier", field="supplier")
+    po_number = bounds.text(po_number, "po_number", max_length=bounds.PO_NUMBER_MAX, label="PO number")
+    supplier = bounds.text(supplier, "supplier", max_length=bounds.SUPPLIER_MAX)
     if not lines:
         raise ValidationFailed("a purchase order needs at least one line", field="lines")
+    if len(lines) > bounds.MAX_PO_LINES:
+        raise ValidationFailed(f"a purchase order has at most {bounds.MAX_PO_LINES:,} lines", field="lines")
     site = get_warehouse(session, warehouse)
     if session.exec(select(PurchaseOrder.id).where(PurchaseOrder.po_number == po_number)).first():
-        raise Conflict(f"purchase order {po_number} already exists", field="po_number")
+        raise Conflict(f"purchase order {shown(po_number)} already exists", field="po_number")
     order = PurchaseOrder(po_number=po_number, supplier=supplier, warehouse_id=site.id, status=PurchaseOrderStatus.OPEN)
     session.add(order)
     session.flush()
@@ -40,8 +41,8 @@ def create_purchase_order(
             raise NotFound(error.message, field=f"lines.{number}.sku") from None
         if product.id in seen:
             raise ValidationFailed(f"{product.sku} is on more than one line", field=f"lines.{number}.sku")
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-            raise ValidationFailed("quantity must be a whole number above zero", field=f"lines.{number}.quantity")
+        quantity = bounds.quantity(quantity, f"lines.{number}.quantity", maximum=bounds.MAX_LINE_QUANTITY,
+                                   label="quantity")
         seen.add(product.id)
         session.add(PurchaseOrderLine(purchase_order_id=order.id, product_id=product.id, quantity_ordered=quantity))
     session.flush()
@@ -49,12 +50,13 @@ def create_purchase_order(
 
 
 def get_purchase_order(session: Session, po_number: str, *, for_update: bool = False) -> PurchaseOrder:
-    statement = select(PurchaseOrder).where(PurchaseOrder.po_number == (po_number or "").strip())
+    typed = bounds.scan(po_number, "po_number", label="PO number")
+    statement = select(PurchaseOrder).where(PurchaseOrder.po_number == typed)
     if for_update:  # receipts against one PO take turns, so counts and the closing are exact
         statement = statement.with_for_update().execution_options(populate_existing=True)
     order = session.exec(statement).first()
     if order is None:
-        raise NotFound(f"no purchase order {po_number}", field="po_number")
+        raise NotFound(f"no purchase order {shown(typed)}", field="po_number")
     return order
 
 

@@ -1,9 +1,14 @@
-"""Warehouses and locations: creating them and finding them by code or scan."""
+"""Warehouses and locations: creating them and finding them by code or scan.
+
+Codes are kept in capitals; a location is found by its code or its barcode, ignoring case and
+surrounding whitespace."""
 from __future__ import annotations
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from app import bounds
+from app.bounds import shown
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import PHYSICAL_TYPES, VIRTUAL_TYPES, Location, LocationType, Warehouse
 
@@ -11,13 +16,12 @@ VIRTUAL_CODE_PREFIX = "@"
 
 
 def create_warehouse(session: Session, *, code: str, name: str) -> Warehouse:
-    code = (code or "").strip().upper()
-    if not code or not (name or "").strip():
-        raise ValidationFailed("a warehouse needs a code and a name")
+    code = bounds.code(code, "code", max_length=bounds.WAREHOUSE_CODE_MAX, label="warehouse code").upper()
+    name = bounds.text(name, "name", max_length=bounds.WAREHOUSE_NAME_MAX, label="warehouse name")
     if session.exec(select(Warehouse).where(Warehouse.code == code)).first():
-        raise Conflict(f"warehouse {code} already exists")
+        raise Conflict(f"warehouse {shown(code)} already exists", field="code")
     is_first = session.exec(select(func.count()).select_from(Warehouse)).one() == 0
-    warehouse = Warehouse(code=code, name=name.strip(), is_default=is_first)
+    warehouse = Warehouse(code=code, name=name, is_default=is_first)
     session.add(warehouse)
     session.flush()
     for kind in sorted(VIRTUAL_TYPES):
@@ -37,10 +41,11 @@ def set_default_warehouse(session: Session, code: str) -> Warehouse:
 
 def get_warehouse(session: Session, code: str | None = None) -> Warehouse:
     """The warehouse with this code, or the default warehouse when code is empty."""
+    code = bounds.scan(code, "warehouse")
     if code:
-        warehouse = session.exec(select(Warehouse).where(Warehouse.code == code.strip().upper())).first()
+        warehouse = session.exec(select(Warehouse).where(Warehouse.code == str(code).upper())).first()
         if warehouse is None:
-            raise NotFound(f"no warehouse {code}", field="warehouse")
+            raise NotFound(f"no warehouse {shown(code)}", field="warehouse")
         return warehouse
     warehouse = session.exec(select(Warehouse).where(Warehouse.is_default)).first()
     if warehouse is None:
@@ -66,19 +71,17 @@ def virtual_location(session: Session, warehouse_id: int, kind: LocationType) ->
 
 
 def _clean_location_fields(code, type, barcode, zone, pick_sequence):
-    code = (code or "").strip().upper()
-    if not code:
-        raise ValidationFailed("a location needs a code", field="code")
+    """The fields of a location as stored; pick_sequence may be a number or typed text."""
+    code = bounds.code(code, "code", max_length=bounds.LOCATION_CODE_MAX, label="location code").upper()
     if code.startswith(VIRTUAL_CODE_PREFIX):
         raise ValidationFailed(f"location codes cannot start with {VIRTUAL_CODE_PREFIX}", field="code")
     if type not in PHYSICAL_TYPES:
         allowed = ", ".join(sorted(PHYSICAL_TYPES))
         raise ValidationFailed(f"location type must be one of {allowed}", field="type")
-    if pick_sequence is not None and (isinstance(pick_sequence, bool) or not isinstance(pick_sequence, int)):
-        raise ValidationFailed("pick_sequence must be a whole number", field="pick_sequence")
-    barcode = (barcode or "").strip() or code
-    zone = (zone or "").strip().upper() or None
-    return code, str(type), barcode, zone, pick_sequence
+    pick_sequence = bounds.pick_sequence(pick_sequence)
+    barcode = bounds.code(barcode, "barcode", max_length=bounds.BARCODE_MAX, required=False) or code
+    zone = bounds.code(zone, "zone", max_length=bounds.ZONE_MAX, required=False)
+    return code, str(type), barcode, zone.upper() if zone else None, pick_sequence
 
 
 def create_location(
@@ -124,17 +127,23 @@ def _refuse_taken(session: Session, warehouse_id: int, code: str, barcode: str, 
     clash = session.exec(
         select(Location).where(
             Location.warehouse_id == warehouse_id,
-            or_(Location.code == code, Location.barcode == barcode, Location.code == barcode),
+            or_(
+                Location.code == code,
+                func.lower(Location.barcode) == func.lower(barcode),
+                func.lower(Location.barcode) == func.lower(code),
+                Location.code == barcode.upper(),
+            ),
             Location.id != (ignore_id or -1),
         )
     ).first()
     if clash is not None:
-        raise Conflict(f"location {clash.code} already uses that code or barcode", field="code")
+        raise Conflict(f"location {shown(clash.code)} already uses that code or barcode", field="code")
 
 
 def find_location(session: Session, warehouse_id: int, scanned: str) -> Location:
-    """A physical location by its code or barcode, as typed or scanned."""
-    scanned = (scanned or "").strip()
+    """A physical location by its code or barcode, as typed or scanned (case and surrounding
+    whitespace ignored)."""
+    scanned = bounds.scan(scanned, "location")
     if not scanned:
         raise ValidationFailed("scan or type a location", field="location")
     location = session.exec(
@@ -142,17 +151,17 @@ def find_location(session: Session, warehouse_id: int, scanned: str) -> Location
         .where(
             Location.warehouse_id == warehouse_id,
             Location.type.in_([str(t) for t in PHYSICAL_TYPES]),
-            or_(Location.code == scanned.upper(), Location.barcode == scanned),
+            or_(Location.code == scanned.upper(), func.lower(Location.barcode) == func.lower(scanned)),
         )
         .order_by(Location.id)
     ).first()
     return usable_location(location, scanned)
 
 
-def usable_location(location, scanned: str):
+def usable_location(location, scanned: str, field: str = "location"):
     """The location found for a scan (an object or row with code and active), or the error to show."""
     if location is None:
-        raise NotFound(f"no location {scanned}", field="location")
+        raise NotFound(f"no location {shown(scanned)}", field=field)
     if not location.active:
-        raise ValidationFailed(f"location {location.code} is inactive", field="location")
+        raise ValidationFailed(f"location {shown(location.code)} is inactive", field=field)
     return location

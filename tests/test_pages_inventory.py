@@ -102,7 +102,7 @@ def test_history_pages_on_with_before_id(floor, picker):
 
 def test_bad_history_filters_are_4xx_with_a_message(floor, picker):
     response = picker.get("/inventory/history?before_id=abc")
-    assert response.status_code == 400 and "before_id must be" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "before_id (a movement number) must be" in response.get_data(as_text=True)
     assert picker.get("/inventory/history?type=teleport").status_code == 400
     assert picker.get("/inventory/history?sku=NOPE").status_code == 404
     response = picker.get("/inventory/history?location=Z-99", headers=HTMX)
@@ -128,19 +128,21 @@ def test_manager_adjusts_stock_by_scanning_and_sees_the_new_on_hand(floor, manag
         ({"quantity": "-8"}, 409, "only 7 free at A-01"),
         ({"quantity": "0"}, 400, "cannot be zero"),
         ({"quantity": "two"}, 400, "whole number"),
+        ({"quantity": "9223372036854775807"}, 400, "from -1,000,000 to 1,000,000"),
+        ({"quantity": "1e20"}, 400, "whole number"),
         ({"reason": "stolen"}, 400, "reason must be one of"),
         ({"product": "NOPE"}, 404, "no product"),
         ({"location": "Z-99"}, 404, "no location"),
     ],
 )
-def test_bad_adjustments_are_4xx_on_the_page_and_change_nothing(floor, manager, form, status, message):
+def test_bad_adjustments_are_4xx_under_the_field_and_change_nothing(floor, manager, form, status, message):
     before = movement_count()
     data = {"location": "A-01", "product": "SKU-1", "quantity": "1", "reason": "found", **form}
     response = manager.post("/inventory/adjust", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == status
     assert message in html.lower() or message in html
-    assert 'data-testid="flash-error"' in html and 'name="location" value="' in html
+    assert 'data-testid="field-error"' in html and 'aria-invalid="true"' in html and 'name="location" value="' in html
     assert movement_count() == before
     assert on_hand("A-01") == 7
 

@@ -74,7 +74,11 @@ def test_bad_location_input_is_4xx_on_the_page_and_nothing_is_added(app, manager
         ({"code": "A-01", "type": "storage"}, 409, "already uses that code"),
         ({"code": "Z-01", "type": "cupboard"}, 400, "location type must be one of"),
         ({"code": "Z-01", "type": "storage", "pick_sequence": "first"}, 400, "pick sequence must be a whole number"),
-        ({"code": "", "type": "storage"}, 400, "needs a code"),
+        ({"code": "", "type": "storage"}, 400, "location code is required"),
+        ({"code": "Z-01", "type": "storage", "pick_sequence": "99999999999999999999"}, 400,
+         "pick sequence must be a whole number from 0 to 2,000,000,000"),
+        ({"code": "Z-01", "type": "storage", "pick_sequence": "-1"}, 400, "pick sequence must be a whole number from 0"),
+        ({"code": "Z" * 65, "type": "storage"}, 400, "at most 64 are allowed"),
         ({"code": "@X", "type": "storage"}, 400, "cannot start with @"),
     ]
     for data, status, message in cases:

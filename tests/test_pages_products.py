@@ -72,9 +72,12 @@ def test_bad_weight_and_missing_name_are_400_with_a_message(app, manager):
     response = manager.post("/products/new", data={"sku": "SKU-3", "name": "Box", "weight": "heavy"})
     assert response.status_code == 400
     assert "weight must be a number" in response.get_data(as_text=True)
+    for weight in ("inf", "nan", "-1", "100001", "1e400"):
+        response = manager.post("/products/new", data={"sku": "SKU-3", "name": "Box", "weight": weight})
+        assert response.status_code == 400 and 'data-testid="field-error"' in response.get_data(as_text=True), weight
     response = manager.post("/products/new", data={"sku": "SKU-3", "name": ""})
     assert response.status_code == 400
-    assert "needs a name" in response.get_data(as_text=True)
+    assert "name is required" in response.get_data(as_text=True)
     assert product_count() == 0
 
 
@@ -113,7 +116,7 @@ def test_csv_import_reports_each_bad_row_and_imports_the_rest(app, manager):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "2 created, 1 updated, 2 rows with errors" in html
-    assert "<td data-label=\"Row\" class=\"num\">4</td>" in html and "needs a SKU" in html
+    assert "<td data-label=\"Row\" class=\"num\">4</td>" in html and "SKU is required" in html
     assert "<td data-label=\"Row\" class=\"num\">5</td>" in html and "weight must be a number" in html
     assert product_count() == 3
     with db.reading() as session:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from app import bounds
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.inventory import adjust_stock
 from app.models import Discrepancy, DiscrepancyStatus, Warehouse
 from app.timeutil import utcnow
-
-NOTE_MAX = 1000
 
 
 def resolve_discrepancy(
@@ -23,11 +22,9 @@ def resolve_discrepancy(
 ) -> Discrepancy:
     """Mark a discrepancy resolved. With a location and a quantity (+ found, - removed) the
     stock is corrected there first; a refused correction leaves the discrepancy open."""
-    note = (note or "").strip()
-    if not note:
+    if not (note or "").strip():
         raise ValidationFailed("write a note saying how it was resolved", field="note")
-    if len(note) > NOTE_MAX:
-        raise ValidationFailed(f"the note is longer than {NOTE_MAX} characters", field="note")
+    note = bounds.text(note, "note", max_length=bounds.NOTE_MAX, multiline=True)
     item = session.exec(select(Discrepancy).where(Discrepancy.id == discrepancy_id).with_for_update()).first()
     if item is None:
         raise NotFound(f"no discrepancy {discrepancy_id}")

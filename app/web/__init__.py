@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 
+from app import bounds
 from app.models import Role
 
 # (endpoint, label, lowest role): the top navigation; entries whose page does not exist are left out.
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
             "nav_items": NAV_ITEMS,
             "home_tiles": HOME_TILES,
             "has_endpoint": lambda name: name in app.view_functions,
+            "bounds": bounds,
         }
 
 

@@ -6,11 +6,10 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import select
 
-from app import db
+from app import bounds, db
 from app.catalog import find_product, get_product
 from app.errors import NotFound, ValidationFailed, WmsError
 from app.inventory import ADJUSTMENT_REASONS, adjust_stock, movement_history, stock_at_location, stock_by_product, stock_summary
-from app.ledger import InsufficientStock, LedgerError
 from app.models import Location, MovementType, Role, StockLevel, Warehouse
 from app.security import requires
 from app.warehouses import get_warehouse
@@ -22,13 +21,6 @@ bp = Blueprint("inventory", __name__, url_prefix="/inventory")
 PAGE_SIZE = 50
 HISTORY_PAGE = 50
 MOVEMENT_TYPES = sorted(value for name, value in vars(MovementType).items() if name.isupper())
-
-
-def refusal(error: Exception) -> tuple[int, str]:
-    """Status and message for a request the warehouse refused (nothing was changed)."""
-    if isinstance(error, WmsError):
-        return error.status, error.message
-    return (409 if isinstance(error, InsufficientStock) else 400), str(error)
 
 
 @bp.get("/")
@@ -83,32 +75,33 @@ def location(location_id: int):
 def _history_filters() -> dict:
     args = request.args
     filters = {
-        "sku": args.get("sku", "").strip(),
+        "sku": bounds.scan(args.get("sku", ""), "sku", label="SKU"),
         "type": args.get("type", "").strip(),
-        "location": args.get("location", "").strip(),
-        "reference": args.get("reference", "").strip(),
+        "location": bounds.scan(args.get("location", ""), "location"),
+        "reference": bounds.scan(args.get("reference", ""), "reference"),
         "before_id": None,
     }
     if filters["type"] and filters["type"] not in MOVEMENT_TYPES:
         raise ValidationFailed(f"type must be one of {', '.join(MOVEMENT_TYPES)}", field="type")
     before = args.get("before_id", "").strip()
     if before:
-        if not before.isdigit():
-            raise ValidationFailed("before_id must be a movement number", field="before_id")
-        filters["before_id"] = int(before)
+        filters["before_id"] = bounds.whole(before, "before_id", minimum=1, maximum=bounds.MAX_STARSHIPIT_ID,
+                                            label="before_id (a movement number)")
     return filters
 
 
 def _location_for_filter(session, code: str) -> Location:
     """Any location of the default warehouse (virtual ones too) by code or barcode."""
     site = get_warehouse(session)
+    code = bounds.scan(code, "location")
     place = session.exec(
         select(Location)
-        .where(Location.warehouse_id == site.id, (Location.code == code.upper()) | (Location.barcode == code))
+        .where(Location.warehouse_id == site.id,
+               (Location.code == code.upper()) | (func.lower(Location.barcode) == func.lower(code)))
         .order_by(Location.id)
     ).first()
     if place is None:
-        raise NotFound(f"no location {code}", field="location")
+        raise NotFound(f"no location {bounds.shown(code)}", field="location")
     return place
 
 
@@ -134,13 +127,11 @@ def history():
 
 
 def _adjust(session, *, location, product, quantity, reason, reference, user_id):
-    """One adjustment in one transaction: the product may be scanned by barcode."""
-    found = find_product(session, product)
-    posted = adjust_stock(
-        session, sku=found.sku, location=location, quantity=quantity, reason=reason,
+    """One adjustment in one transaction: the product may be scanned by barcode or GTIN."""
+    return adjust_stock(
+        session, sku=find_product(session, product).sku, location=location, quantity=quantity, reason=reason,
         reference=reference or None, user_id=user_id,
     )
-    return found, posted
 
 
 @bp.route("/adjust", methods=["GET", "POST"])
@@ -151,17 +142,14 @@ def adjust():
         return render_template("inventory/adjust.html", values=values, reasons=ADJUSTMENT_REASONS)
     values = {key: request.form.get(key, "").strip() for key in values}
     try:
-        product, posted = db.atomic(_adjust, **values, user_id=current_user.id)
-    except (WmsError, LedgerError) as error:
-        status, message = refusal(error)
-        return render_template(
-            "inventory/adjust.html", values=values, reasons=ADJUSTMENT_REASONS, error=message,
-            field=getattr(error, "field", None),
-        ), status
-    quantity = int(values["quantity"])
+        posted = db.atomic(_adjust, **values, user_id=current_user.id)
+    except WmsError as error:
+        return render_template("inventory/adjust.html", values=values, reasons=ADJUSTMENT_REASONS, error=error), error.status
+    added = posted.movement.to_location_id in posted.balances  # stock came in (a physical place gained)
+    place = posted.to_code if added else posted.from_code
     message = (
-        f"{quantity:+d} × {product.sku} ({product.name}) at {values['location'].upper()}, {values['reason']}. "
-        f"On hand there now: {posted.on_hand}."
+        f"{'+' if added else '-'}{posted.movement.quantity} × {posted.sku} ({posted.product_name}) at {place}, "
+        f"{values['reason']}. On hand there now: {posted.on_hand}."
     )
     kept = {"location": values["location"], "product": "", "quantity": "", "reason": values["reason"], "reference": ""}
     return render_template("inventory/adjust.html", values=kept, reasons=ADJUSTMENT_REASONS, done=message)

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_
 from sqlmodel import select
 
-from app import db
+from app import bounds, db
 from app.errors import NotFound, ValidationFailed, WmsError
 from app.models import PHYSICAL_TYPES, Location, Role, Warehouse
 from app.security import requires
@@ -56,10 +56,10 @@ def _filters() -> dict:
     if type and type not in LOCATION_TYPES:
         raise ValidationFailed(f"type must be one of {', '.join(LOCATION_TYPES)}", field="type")
     return {
-        "warehouse": request.args.get("warehouse", "").strip().upper(),
-        "zone": request.args.get("zone", "").strip().upper(),
+        "warehouse": bounds.scan(request.args.get("warehouse", ""), "warehouse").upper(),
+        "zone": bounds.scan(request.args.get("zone", ""), "zone").upper(),
         "type": type,
-        "q": request.args.get("q", "").strip(),
+        "q": bounds.scan(request.args.get("q", ""), "q", label="search"),
     }
 
 
@@ -80,16 +80,6 @@ def index():
         )
     template = "locations/_results.html" if request.htmx else "locations/index.html"
     return render_template(template, **context)
-
-
-def _int_or_none(text: str, field: str) -> int | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise ValidationFailed(f"{field.replace('_', ' ')} must be a whole number", field=field) from None
 
 
 def _location_values() -> dict:
@@ -117,8 +107,7 @@ def new():
         def add(session):
             return create_location(
                 session, warehouse=get_warehouse(session, site.code), code=values["code"], type=values["type"],
-                barcode=values["barcode"], zone=values["zone"],
-                pick_sequence=_int_or_none(values["pick_sequence"], "pick_sequence"),
+                barcode=values["barcode"], zone=values["zone"], pick_sequence=values["pick_sequence"],
             )
 
         try:
@@ -157,8 +146,8 @@ def edit(location_id: int):
         def change(session):
             return update_location(
                 session, _get_location(session, location_id), code=values["code"], type=values["type"],
-                barcode=values["barcode"], zone=values["zone"],
-                pick_sequence=_int_or_none(values["pick_sequence"], "pick_sequence"), active=values["active"],
+                barcode=values["barcode"], zone=values["zone"], pick_sequence=values["pick_sequence"],
+                active=values["active"],
             )
 
         try:

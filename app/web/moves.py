@@ -8,11 +8,9 @@ from app import db
 from app.catalog import find_product
 from app.errors import ValidationFailed, WmsError
 from app.inventory import transfer_stock
-from app.ledger import LedgerError
 from app.models import Role
 from app.security import requires
 from app.warehouses import find_location, get_warehouse
-from app.web.inventory import refusal
 
 bp = Blueprint("moves", __name__, url_prefix="/moves")
 
@@ -47,32 +45,17 @@ def move():
     values = {name: request.form.get(name, "").strip() for name in FIELDS}
     try:
         posted = db.atomic(
-            _move, sku=values["product"], from_location=values["from_location"], to_location=values["to_location"],
-            quantity=values["quantity"], user_id=current_user.id,
+            transfer_stock, sku=values["product"], from_location=values["from_location"],
+            to_location=values["to_location"], quantity=values["quantity"], user_id=current_user.id,
         )
-    except (WmsError, LedgerError) as error:
-        status, message = refusal(error)
+    except WmsError as error:
         if request.htmx:
-            return render_template("partials/flash.html", kind="error", message=message), status
-        return render_template("moves/index.html", values=values, error=message), status
-    product, source, target, posted_move = posted
+            return render_template("partials/flash.html", kind="error", message=error.message), error.status
+        return render_template("moves/index.html", values=values, error=error), error.status
     message = (
-        f"Moved {posted_move.movement.quantity} × {product.sku} ({product.name}) {source} → {target}. "
-        f"Now {posted_move.on_hand} at {target}."
+        f"Moved {posted.movement.quantity} × {posted.sku} ({posted.product_name}) {posted.from_code} → {posted.to_code}. "
+        f"Now {posted.on_hand} at {posted.to_code}."
     )
     if request.htmx:
         return render_template("partials/flash.html", kind="ok", message=message)
     return render_template("moves/index.html", values={"quantity": "1"}, done=message)
-
-
-def _move(session, *, sku, from_location, to_location, quantity, user_id):
-    posted = transfer_stock(
-        session, sku=sku, from_location=from_location, to_location=to_location, quantity=quantity, user_id=user_id
-    )
-    site = get_warehouse(session)
-    return (
-        find_product(session, sku),
-        find_location(session, site.id, from_location).code,
-        find_location(session, site.id, to_location).code,
-        posted,
-    )

@@ -7,9 +7,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from app import db
-from app.catalog import barcodes_of, create_product, get_product, import_products_csv, search_products, update_product
+from app.catalog import barcodes_of, create_product, get_product, search_products, update_product
 from app.errors import WmsError
 from app.models import ProductBarcode, Role
+from app.product_import import import_products_csv
 from app.security import requires
 
 bp = Blueprint("products", __name__, url_prefix="/products")
@@ -17,10 +18,15 @@ bp = Blueprint("products", __name__, url_prefix="/products")
 PAGE_SIZE = 50
 
 
+MAX_PAGE = 10_000
+
+
 def page_number() -> int:
-    """The 1-based page asked for; anything that is not a positive whole number is page 1."""
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    """The 1-based page asked for; anything that is not a whole number from 1 to MAX_PAGE is page 1."""
+    value = request.args.get("page", "1").strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 5):
+        return 1
+    return min(max(int(value), 1), MAX_PAGE)
 
 
 def split_barcodes(text: str) -> list[str]:
@@ -136,6 +142,5 @@ def import_csv():
     if not text.strip():
         return render_template("products/import.html", report=None, error="choose a CSV file or paste its rows"), 400
     report = db.atomic(import_products_csv, text)
-    nothing_done = report.created == 0 and report.updated == 0
-    status = 400 if report.errors and nothing_done else 200
+    status = 400 if report.problems and not report.imported else 200
     return render_template("products/import.html", report=report, error=None), status
