@@ -91,7 +91,11 @@ def check_ledger():
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--with-scheduler/--no-scheduler", default=True, show_default=True)
 def worker(burst, with_scheduler):
-    """Run an RQ worker that works jobs in this process (no fork per job)."""
+    """Run an RQ worker that works jobs in this process (no fork per job).
+
+    It waits for Redis when Redis is away (at start or later) and never exits for want of it;
+    it keeps the periodic Starshipit poll scheduled and hands over again inbox events left
+    pending longer than INBOX_STALE_SECONDS. SIGTERM stops it after the current job."""
     from app.worker import run_worker
 
     run_worker(current_app, burst=burst, with_scheduler=with_scheduler)
