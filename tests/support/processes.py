@@ -1,4 +1,5 @@
-"""Real processes for end-to-end tests: the WMS under gunicorn, RQ workers, anything with a port."""
+"""Real processes for end-to-end tests: the WMS under gunicorn, RQ workers, a Redis of a test's own,
+anything with a port."""
 from __future__ import annotations
 
 import os
@@ -115,3 +116,17 @@ def start_worker(database_url: str, redis_url: str, log_dir: Path, name: str = "
     """One `wms worker` process (Procfile's worker)."""
     command = [str(BIN / "wms"), "worker"]
     return start(command, wms_env(database_url, **{**env, "REDIS_URL": redis_url}), log_dir / f"{name}.log")
+
+
+def start_redis(log_dir: Path, port: int | None = None) -> Running:
+    """A redis-server of the test's own on `port` (a free one if none) that keeps nothing on disk, as
+    in CI: `kill()` it to take Redis away, then `start_redis(log_dir, running.port)` brings it back
+    on the same port, empty. Its URL is `redis_url(running)`."""
+    port = port or free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", str(log_dir)]
+    return start(command, dict(os.environ), log_dir / f"redis-{port}.log", port)
+
+
+def redis_url(server: Running, db: int = 0) -> str:
+    return f"redis://127.0.0.1:{server.port}/{db}"
