@@ -159,7 +159,10 @@ def test_the_last_failed_try_fails_the_event_for_good_without_another_retry(redi
     registry = ScheduledJobRegistry(queue=Queue("wms", connection=queue_store))
     assert sorted(registry.get_job_ids()) == sorted(inbox.job_id(event.id, n) for n in range(1, inbox.MAX_ATTEMPTS))
     with db.reading() as session:
-        assert session.get(InboxEvent, event.id).attempts == inbox.MAX_ATTEMPTS
+        final = session.get(InboxEvent, event.id)
+    assert (final.attempts, final.next_try_at) == (inbox.MAX_ATTEMPTS, None)
+    assert f"It was tried {inbox.MAX_ATTEMPTS} times" in final.last_error and "RuntimeError" not in final.last_error
+    assert final.error_detail == "RuntimeError: down"
 
 
 @pytest.mark.postgres

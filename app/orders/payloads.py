@@ -37,7 +37,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -103,9 +103,9 @@ class OrderData:
 def read_webhook(raw: bytes, header_event_id: str | None = None) -> tuple[Incoming, dict]:
     """The body of POST /webhooks/starshipit, told apart by its fields. Raises ValidationFailed
     for what the door refuses; a content problem comes back as `Incoming.problem`."""
-    body = parse_body(raw)
+    body, clean = read_body(raw)
     if "event" in body:
-        return read_order_event(body, raw, header_event_id), body
+        return read_order_event(body, raw, header_event_id, strings_checked=clean), body
     if "tracking_status" in body and "order_number" in body:
         return read_tracking(body, raw, header_event_id), body
     raise ValidationFailed(
@@ -116,12 +116,13 @@ def read_webhook(raw: bytes, header_event_id: str | None = None) -> tuple[Incomi
 
 class _NonFinite:
     """A number JSON can write but no column can hold (NaN, Infinity, 1e400), kept as written
-    until the walk names its field."""
+    until the walk names its field; the reader notes that it met one."""
 
     __slots__ = ("text",)
 
     def __init__(self, text: str) -> None:
         self.text = text
+        _reading.met_non_finite = True
 
 
 def _float(text: str):
@@ -130,14 +131,18 @@ def _float(text: str):
 
 
 _DECODER = json.JSONDecoder(parse_float=_float, parse_constant=_NonFinite)
-# What may hide a refused character or number in the raw bytes: an escaped control character,
-# line break or surrogate, DEL or a C1 control written as it is, NaN/Infinity, a large exponent or
-# a long run of digits. Most bodies have none of these, so most skip the walk over every string;
-# a match (possibly a harmless one, such as "e123" in an address) only means the walk runs.
-_SUSPECT = re.compile(
-    rb"\\u00[01]|\\u007[fF]|\\u00[89]|\\u[dD][89a-fA-F]|\\[bfnrt]|\x7f|\xc2[\x80-\x9f]"
-    rb"|NaN|Infinity|[eE]\+?0*[1-9][0-9]{2}|[0-9]{300}"
-)
+_reading = threading.local()  # met_non_finite: set by _NonFinite while this thread reads a body
+_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080-U+009F written as UTF-8
+
+
+def _may_hold_refused(raw: bytes) -> bool:
+    """Whether a string in the body may hold a character the walk refuses (or a line break): only
+    through an escape, DEL or a C1 control written as it is, since JSON refuses raw control
+    characters in strings and UTF-8 cannot carry a lone surrogate. Most bodies have none of these
+    (a few byte searches), so most skip the walk over every string."""
+    return b"\\" in raw or b"\x7f" in raw or (b"\xc2" in raw and _C1_CONTROL.search(raw) is not None)
+
+
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _EMPTY_PAIR = re.compile(r"\[\]|\{\}")
@@ -146,7 +151,13 @@ _EMPTY_PAIR = re.compile(r"\[\]|\{\}")
 def parse_body(raw: bytes) -> dict:
     """The body as a JSON object, refused (ValidationFailed, field "body" or the field's path)
     when it is not UTF-8 JSON, nests deeper than MAX_DEPTH, holds a non-finite number or a
-    character no text may hold, or is not an object."""
+    character no text may hold, or is not an object. See `read_body`."""
+    return read_body(raw)[0]
+
+
+def read_body(raw: bytes) -> tuple[dict, bool]:
+    """`parse_body`, and whether every string in the body is known to be free of control
+    characters, line breaks included (so readers of its fields need not look again)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -154,6 +165,7 @@ def parse_body(raw: bytes) -> dict:
                                code="malformed_json", field="body") from None
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
         _check_depth(text)
+    _reading.met_non_finite = False
     try:
         body = _DECODER.decode(text)
     except json.JSONDecodeError as error:
@@ -162,11 +174,12 @@ def parse_body(raw: bytes) -> dict:
     except ValueError:  # an integer of more digits than Python converts
         raise ValidationFailed("the body is not valid JSON: a number in it has thousands of digits",
                                code="malformed_json", field="body") from None
-    if _SUSPECT.search(raw):
+    suspect = _may_hold_refused(raw)
+    if suspect or _reading.met_non_finite:
         _check_values(body)
     if not isinstance(body, dict):
         raise ValidationFailed("the body must be a JSON object", code="unknown_payload", field="body")
-    return body
+    return body, not suspect
 
 
 def _check_depth(text: str) -> None:
@@ -225,23 +238,39 @@ def _check_string(text: str, path: str, *, multiline: bool, key: bool = False) -
 def _one_line(value, name: str, max_length: int, *, required: bool) -> str | None:
     """An identity field or a code: text (or a whole number) on one line, surrounding whitespace
     dropped, at most max_length characters; blank is None, or refused when required."""
-    if isinstance(value, bool) or not (value is None or isinstance(value, (str, int))):
-        raise ValidationFailed(f"{name} must be text", field=name)
-    if isinstance(value, int) and len(str(abs(value))) > max_length:
-        raise ValidationFailed(f"{name} is longer than {max_length} characters", field=name)
     if isinstance(value, str):
-        _check_string(value.strip(), name, multiline=False)
-    return bounds.text(value, name, max_length=max_length, required=required, label=name)
+        text = value.strip()
+    elif value is None:
+        text = ""
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if len(str(abs(value))) > max_length:
+            raise ValidationFailed(f"{name} is longer than {max_length} characters", field=name)
+        text = str(value)
+    else:
+        raise ValidationFailed(f"{name} must be text", field=name)
+    if not text:
+        if required:
+            raise ValidationFailed(f"{name} is required", field=name)
+        return None
+    _check_string(text, name, multiline=False)
+    if len(text) > max_length:
+        raise ValidationFailed(f"{name} is {len(text):,} characters long; at most {max_length} are allowed", field=name)
+    return text
 
 
 def _character_name(character: str) -> str:
+    if character in "\r\n":
+        return "a line break"
+    if character == "\t":
+        return "a tab"
     code = ord(character)
     if 0xD800 <= code <= 0xDFFF:
         return f"a broken character (a lone surrogate, U+{code:04X})"
     return f"a control character (U+{code:04X})"
 
 
-def read_order_event(body: dict, raw: bytes, header_event_id: str | None = None) -> Incoming:
+def read_order_event(body: dict, raw: bytes, header_event_id: str | None = None, *,
+                     strings_checked: bool = False) -> Incoming:
     event = body.get("event")
     if not isinstance(event, str) or event not in ORDER_EVENTS:
         raise ValidationFailed(f"event must be one of {', '.join(ORDER_EVENTS)}, not {bounds.shown(event)!r}",
@@ -256,7 +285,7 @@ def read_order_event(body: dict, raw: bytes, header_event_id: str | None = None)
         order_id = starshipit_id(order.get("order_id"), "order.order_id")
     problem = None
     try:
-        order_data(order)
+        order_data(order, strings_checked=strings_checked)
         if event == "order_shipped":
             shipment_items(body)
     except ValidationFailed as error:
@@ -337,9 +366,11 @@ def _digest(event, order_id, occurred_at, raw: bytes) -> str:
 # ---- the content ----------------------------------------------------------------------------
 
 
-def order_data(order, where: str = "order") -> OrderData:
+def order_data(order, where: str = "order", *, strings_checked: bool = False) -> OrderData:
     """The order object of an event, of the API or of a poll, checked against the warehouse's
-    rules; ValidationFailed naming the field (`where` and the path inside the order)."""
+    rules; ValidationFailed naming the field (`where` and the path inside the order).
+    `strings_checked`: the door found no control character anywhere in the body, so the
+    destination (kept as it comes) need not be walked again."""
     if not isinstance(order, dict):
         raise ValidationFailed(f"an order event needs an order object ({where})", field=where)
     order_number = _order_number(order.get("order_number"), f"{where}.order_number", required=True)
@@ -349,7 +380,8 @@ def order_data(order, where: str = "order") -> OrderData:
         destination = {}
     if not isinstance(destination, dict):
         raise ValidationFailed(f"{where}.destination must be an object", field=f"{where}.destination")
-    _check_values(destination, f"{where}.destination")
+    if not strings_checked:
+        _check_values(destination, f"{where}.destination")
     items = order.get("items")
     if items is None:
         items = []

@@ -10,6 +10,7 @@ import time
 from app import db, tasks
 from app.models import InboxStatus
 from app.orders import events, inbox
+from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ def _apply(session, event_id: int, fetched: dict | None):
     if event.status != InboxStatus.PENDING:
         return event.status
     if fetched is None and events.needs_api_order(session, event):
+        # Held while Starshipit is asked (outside any transaction, so no lock holds the event):
+        # no sweep tries it meanwhile; the try's outcome sets next_try_at again.
+        event.next_try_at = utcnow() + inbox.stale_window()
         return _NeedsOrder(event.order_number)
     return events.apply_event(session, event, fetched)
 
