@@ -1,4 +1,5 @@
 """API: bearer tokens on every route, the token's last use recorded cheaply, JSON for every error."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -23,7 +24,7 @@ def test_every_api_route_answers_401_json_without_a_valid_token(app, client, hea
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1"):
             continue
-        path = rule.rule.replace("<path:sku>", "SKU-1").replace("<", "").replace(">", "")
+        path = re.sub(r"<[^>]*>", "X-1", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(path, method=method, json={}, headers=headers)
             assert response.status_code == 401, f"{method} {path}"
@@ -70,10 +71,12 @@ def test_unknown_api_paths_are_404_json(api):
     assert response.get_json()["error"]["code"] == "not_found"
 
 
-def test_a_wrong_method_is_405_json(api):
+def test_a_wrong_method_is_405_json_and_says_which_methods_the_address_takes(api):
     response = api.delete("/api/v1/warehouses")
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert api.get("/api/v1/warehouses/MAIN/default").headers["Allow"] == "OPTIONS, POST"
 
 
 def test_a_signed_in_browser_session_does_not_open_the_api_and_gets_no_cookie(manager, api):

@@ -4,6 +4,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app import db
+from app.bounds import BARCODES_PER_PRODUCT, MAX_OFFSET, MAX_PICK_SEQUENCE, MAX_WEIGHT_KG
 from app.models import Location, Product, Warehouse
 
 
@@ -92,6 +93,12 @@ def test_creating_a_location_answers_201_with_its_fields(api):
     }
 
 
+def test_a_pick_sequence_written_as_a_float_is_that_whole_number(api):
+    response = api.post("/api/v1/locations", json={"code": "A-1", "type": "pick", "pick_sequence": 10.0})
+    assert response.status_code == 201
+    assert response.get_json()["pick_sequence"] == 10
+
+
 def test_a_location_without_warehouse_goes_to_the_default(api):
     response = api.post("/api/v1/locations", json={"code": "R-1", "type": "receiving"})
     assert response.status_code == 201
@@ -135,7 +142,13 @@ def test_listing_locations_of_an_unknown_warehouse_is_404_and_a_bad_type_400(api
         ({"type": "pick"}, 400, "validation_error", "code"),
         ({"code": "A-1", "type": "pick", "pick_sequence": "3"}, 400, "validation_error", "pick_sequence"),
         ({"code": "A-1", "type": "pick", "pick_sequence": 1.5}, 400, "validation_error", "pick_sequence"),
+        ({"code": "A-1", "type": "pick", "pick_sequence": True}, 400, "validation_error", "pick_sequence"),
+        ({"code": "A-1", "type": "pick", "pick_sequence": MAX_PICK_SEQUENCE + 1}, 400, "validation_error", "pick_sequence"),
+        ({"code": "A-1", "type": "pick", "pick_sequence": -1}, 400, "validation_error", "pick_sequence"),
         ({"code": "@X", "type": "pick"}, 400, "validation_error", "code"),
+        ({"code": "A 1", "type": "pick"}, 400, "validation_error", "code"),
+        ({"code": "A-1\u0000", "type": "pick"}, 400, "validation_error", "code"),
+        ({"code": "A-1", "type": "pick", "zone": "Z" * 33}, 400, "validation_error", "zone"),
         ({"code": "TAKEN", "type": "pick"}, 409, "conflict", "code"),
         ({"code": "A-9", "type": "pick", "barcode": "TAKEN"}, 409, "conflict", "code"),
     ],
@@ -202,7 +215,14 @@ def test_a_barcode_of_another_product_is_409(api):
         ({"sku": "X", "name": "X", "barcodes": [123]}, "barcodes.0"),
         ({"sku": "X", "name": "X", "weight": "heavy"}, "weight"),
         ({"sku": "X", "name": "X", "weight": -1}, "weight"),
+        ({"sku": "X", "name": "X", "weight": MAX_WEIGHT_KG + 1}, "weight"),
+        ({"sku": "X", "name": "X", "weight": True}, "weight"),
         ({"sku": "X" * 65, "name": "Long"}, "sku"),
+        ({"sku": "X\u0007", "name": "Bell"}, "sku"),
+        ({"sku": "X", "name": "Two\nlines"}, "name"),
+        ({"sku": "X", "name": "   "}, "name"),
+        ({"sku": "X", "name": "X", "barcodes": ["93 00"]}, "barcodes.0"),
+        ({"sku": "X", "name": "X", "barcodes": [f"B{n}" for n in range(BARCODES_PER_PRODUCT + 1)]}, "barcodes"),
     ],
 )
 def test_a_bad_product_is_400_naming_the_field(api, body, field):
@@ -223,5 +243,16 @@ def test_products_are_searched_and_paged(api):
     assert [p["sku"] for p in api.get("/api/v1/products?q=coffee").get_json()["items"]] == ["MUG"]
     found = api.get("/api/v1/products?q=BC3").get_json()["items"]
     assert found == [{"sku": "SKU-3", "name": "Thing 3", "barcodes": ["BC3"], "weight": None, "active": True}]
+    assert len(api.get("/api/v1/products?limit=2.0").get_json()["items"]) == 2
     error_of(api.get("/api/v1/products?limit=0"), 400, "validation_error")
-    error_of(api.get("/api/v1/products?offset=-1"), 400, "validation_error")
+    assert error_of(api.get("/api/v1/products?offset=-1"), 400, "validation_error")["field"] == "offset"
+    assert error_of(api.get(f"/api/v1/products?offset={MAX_OFFSET + 1}"), 400, "validation_error")["field"] == "offset"
+    assert error_of(api.get("/api/v1/products?limit="), 400, "validation_error")["field"] == "limit"
+
+
+def test_a_sku_is_taken_with_surrounding_whitespace_dropped_and_a_control_character_refused(api):
+    response = api.post("/api/v1/products", json={"sku": "  MUG\t", "name": " Mug "})
+    assert response.status_code == 201
+    assert (response.get_json()["sku"], response.get_json()["name"]) == ("MUG", "Mug")
+    assert api.get("/api/v1/products/%20MUG%20").get_json()["sku"] == "MUG"
+    assert error_of(api.get("/api/v1/products/MU%01G"), 400, "validation_error")["field"] == "sku"

@@ -3,6 +3,8 @@ import re
 
 import pytest
 
+from app import bounds
+
 API_RULE = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -99,3 +101,67 @@ def test_document_needs_a_token(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+def _body(document, path, method="post"):
+    ref = document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return _resolve(document, ref)["properties"]
+
+
+def _parameters(document, path, method="get"):
+    return {p["name"]: p for p in document["paths"][path][method].get("parameters", [])}
+
+
+def _without_null(schema):
+    options = [option for option in schema.get("anyOf", [schema]) if option != {"type": "null"}]
+    assert len(options) == 1
+    return options[0]
+
+
+def test_the_document_states_the_bounds_the_code_enforces(document):
+    adjust = _body(document, "/api/v1/stock/adjustments")["quantity"]
+    assert (adjust["type"], adjust["minimum"], adjust["maximum"]) == (
+        "integer", -bounds.MAX_MOVEMENT, bounds.MAX_MOVEMENT
+    )
+    assert adjust["not"] == {"const": 0}
+    transfer = _body(document, "/api/v1/stock/transfers")["quantity"]
+    assert (transfer["minimum"], transfer["maximum"]) == (1, bounds.MAX_MOVEMENT)
+
+    product = _body(document, "/api/v1/products")
+    assert product["sku"]["pattern"] == bounds.code_pattern(bounds.SKU_MAX)
+    assert product["name"]["pattern"] == bounds.text_pattern(bounds.PRODUCT_NAME_MAX)
+    assert product["barcodes"]["maxItems"] == bounds.BARCODES_PER_PRODUCT
+    assert product["barcodes"]["items"]["pattern"] == bounds.code_pattern(bounds.BARCODE_MAX)
+    assert _without_null(product["weight"]) == {"type": "number", "minimum": 0, "maximum": bounds.MAX_WEIGHT_KG}
+
+    location = _body(document, "/api/v1/locations")
+    assert location["code"]["pattern"] == bounds.code_pattern(bounds.LOCATION_CODE_MAX, not_first="@")
+    sequence = _without_null(location["pick_sequence"])
+    assert (sequence["minimum"], sequence["maximum"]) == (0, bounds.MAX_PICK_SEQUENCE)
+
+    order = _body(document, "/api/v1/purchase-orders")
+    assert (order["lines"]["minItems"], order["lines"]["maxItems"]) == (1, bounds.MAX_PO_LINES)
+    for path in ("/api/v1/products", "/api/v1/locations"):
+        assert _parameters(document, path)["offset"]["schema"]["maximum"] == bounds.MAX_OFFSET
+    assert _parameters(document, "/api/v1/movements")["before_id"]["schema"]["maximum"] == bounds.MAX_ROW_ID
+
+
+def test_parameters_are_text_the_code_checks_never_null(document):
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            for parameter in op.get("parameters", []):
+                schema = parameter["schema"]
+                assert "anyOf" not in schema and schema.get("type") != "null", f"{method} {path} {parameter['name']}"
+                if parameter["in"] == "path":
+                    assert schema["pattern"] == bounds.scan_pattern(), f"{method} {path} {parameter['name']}"
+    events = _parameters(document, "/api/v1/events")["status"]["schema"]
+    assert events["enum"] == ["pending", "processed", "failed", "ignored"] and "" not in events["enum"]
+
+
+def test_rules_the_schema_cannot_say_are_stated_in_words_and_by_field(document):
+    transfer = document["paths"]["/api/v1/stock/transfers"]["post"]
+    assert transfer["x-rules"] == [{"field": "to_location", "refused": "it names the same location as from_location"}]
+    assert "400 also when to_location: it names the same location as from_location." in transfer["description"]
+    purchase_order = document["paths"]["/api/v1/purchase-orders"]["post"]
+    assert [rule["field"] for rule in purchase_order["x-rules"]] == ["lines.*.sku"]
+    assert "x-rules" not in document["paths"]["/api/v1/stock/adjustments"]["post"]

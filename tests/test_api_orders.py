@@ -61,11 +61,27 @@ def test_events_limit(api):
     assert [item["dedup_key"] for item in items] == ["evt-4", "evt-3"]
 
 
-@pytest.mark.parametrize("query", ["status=lost", "status=FAILED!", "limit=0", "limit=501", "limit=many"])
-def test_bad_event_queries_are_400(api, query):
+@pytest.mark.parametrize(
+    "query", ["status=lost", "status=FAILED!", "status=", "limit=0", "limit=501", "limit=many", "limit=", "limit=2.5"]
+)
+def test_bad_event_queries_are_400_naming_the_parameter(api, query):
     response = api.get(f"/api/v1/events?{query}")
     assert response.status_code == 400
-    assert response.get_json()["error"]["code"] == "validation_error"
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["field"] == query.split("=")[0]
+
+
+def test_a_limit_written_as_a_float_is_that_whole_number(api):
+    for n in range(3):
+        data.add_event(f"evt-{n}")
+    assert len(api.get("/api/v1/events?limit=2.0").get_json()["items"]) == 2
+
+
+def test_an_order_number_with_a_control_character_is_400_naming_it(api):
+    response = api.get("/api/v1/orders/SO%00100")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "order_number"
 
 
 def test_discrepancies_with_their_shape_and_status_filter(api):

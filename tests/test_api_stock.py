@@ -6,6 +6,7 @@ from sqlmodel import select
 
 from app import db, ledger
 from app.accounts import create_token
+from app.bounds import MAX_MOVEMENT, MAX_ROW_ID
 from app.catalog import create_product
 from app.models import Movement
 from app.warehouses import create_location, create_warehouse, get_warehouse
@@ -91,6 +92,14 @@ def test_taking_a_location_below_zero_is_409_insufficient_stock_and_changes_noth
         ({"quantity": True}, 400, "validation_error", "quantity"),
         ({"quantity": None}, 400, "validation_error", "quantity"),
         ({"quantity": 10**12}, 400, "validation_error", "quantity"),
+        ({"quantity": MAX_MOVEMENT + 1}, 400, "validation_error", "quantity"),
+        ({"quantity": -MAX_MOVEMENT - 1}, 400, "validation_error", "quantity"),
+        ({"quantity": 0.0}, 400, "validation_error", "quantity"),
+        ({"quantity": 1e300}, 400, "validation_error", "quantity"),
+        ({"quantity": [5]}, 400, "validation_error", "quantity"),
+        ({"sku": "SKU\u0000-1"}, 400, "validation_error", "sku"),
+        ({"sku": "   "}, 400, "validation_error", "sku"),
+        ({"location": 7}, 400, "validation_error", "location"),
         ({"reason": "stolen"}, 400, "validation_error", "reason"),
         ({"sku": "NOPE"}, 404, "not_found", "sku"),
         ({"location": "Z-99"}, 404, "not_found", "location"),
@@ -104,6 +113,29 @@ def test_a_bad_adjustment_is_refused_and_posts_nothing(floor, change, status, co
     body = {"sku": "SKU-1", "location": "A-01", "quantity": 5, "reason": "found", **change}
     refused(floor.post("/api/v1/stock/adjustments", json=body), status, code, field)
     assert movements() == before
+
+
+@pytest.mark.parametrize("quantity, on_hand", [(120.0, 220), (-20.0, 80), (5, 105)])
+def test_a_whole_number_written_as_a_float_is_that_number(floor, quantity, on_hand):
+    adjust(floor, quantity=100)
+    response = adjust(floor, quantity=quantity, reason="found" if quantity > 0 else "lost")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["on_hand"] == on_hand
+
+
+def test_a_zero_adjustment_is_refused_in_words(floor):
+    error = refused(adjust(floor, quantity=0), 400, "validation_error", "quantity")
+    assert "zero" in error["message"] and f"{MAX_MOVEMENT:,}" in error["message"]
+    error = refused(adjust(floor, quantity="3"), 400, "validation_error", "quantity")
+    assert error["message"] == 'quantity must be a whole number, not "3"'
+
+
+def test_the_stock_operations_are_not_skus_a_get_is_405_saying_what_they_take(floor):
+    for name in ("adjustments", "transfers", "receipts"):
+        response = floor.get(f"/api/v1/stock/{name}")
+        assert response.status_code == 405
+        assert response.headers["Allow"] == "OPTIONS, POST"
+    assert floor.get("/api/v1/stock/adjustments-2").status_code == 404  # a SKU like them is a SKU
 
 
 @pytest.mark.parametrize("missing", ["sku", "location", "quantity", "reason"])
@@ -244,7 +276,17 @@ def test_movements_page_back_with_before_id(floor):
 @pytest.mark.parametrize(
     "query, status, code",
     [("?sku=NOPE", 404, "not_found"), ("?limit=0", 400, "validation_error"), ("?limit=501", 400, "validation_error"),
-     ("?limit=ten", 400, "validation_error"), ("?before_id=x", 400, "validation_error")],
+     ("?limit=ten", 400, "validation_error"), ("?before_id=x", 400, "validation_error"),
+     (f"?before_id={MAX_ROW_ID + 1}", 400, "validation_error"), ("?before_id=0", 400, "validation_error"),
+     ("?type=teleport", 400, "validation_error"), ("?type=", 400, "validation_error"), ("?sku=", 400, "validation_error"),
+     ("?reference=SO%00", 400, "validation_error")],
 )
-def test_bad_movement_queries_are_4xx(floor, query, status, code):
-    refused(floor.get("/api/v1/movements" + query), status, code)
+def test_bad_movement_queries_are_4xx_naming_the_parameter(floor, query, status, code):
+    error = refused(floor.get("/api/v1/movements" + query), status, code)
+    assert error["field"] == query[1:].split("=")[0]
+
+
+def test_movements_of_a_type(floor):
+    adjust(floor, quantity=10)
+    floor.post("/api/v1/stock/transfers", json={"sku": "SKU-1", "from_location": "A-01", "to_location": "P-01", "quantity": 4})
+    assert [m["type"] for m in floor.get("/api/v1/movements?type=transfer").get_json()["items"]] == ["transfer"]

@@ -3,20 +3,23 @@
 Adding an endpoint (the one pattern; app/api/stock.py is a full example):
 
     # app/api/orders.py  -- every module in this package is imported, nothing to register
-    from app import db
-    from app.api import bp
+    from app import bounds, db
+    from app.api import bp, fields
     from app.api.spec import operation
-    from app.api.schemas import Body, Answer     # or models of your own, in your module
+    from app.api.schemas import Answer, Body, Path   # or models of your own, in your module
 
     class HoldIn(Body):                          # Body: strict JSON types, unknown fields refused
-        reason: str
+        reason: fields.text(bounds.NOTE_MAX)     # checked by app.bounds, documented from it
+
+    class OrderPath(Path):
+        order_number: fields.lookup(description="order number")
 
     class Held(Answer):
         order_number: str
         status: str
 
-    @bp.post("/orders/<order_number>/hold")
-    @operation(body=HoldIn, response=Held, status=200, errors=(404, 409), tag="orders")
+    @bp.post("/orders/<path:order_number>/hold")
+    @operation(path=OrderPath, body=HoldIn, response=Held, status=200, errors=(404, 409), tag="orders")
     def hold_order(order_number: str, body: HoldIn):
         '''Put an order on hold.  <- first docstring line: the OpenAPI summary; the rest: description'''
         return db.atomic(orders.hold, order_number, reason=body.reason)   # a Held or a dict of its shape
@@ -26,7 +29,14 @@ Adding an endpoint (the one pattern; app/api/stock.py is a full example):
   answers 400 {"error": {"code": "validation_error", "message", "field"}} when they do not
   fit; the view receives them as `body=` / `query=` besides its URL arguments.
 - Raise app.errors (ValidationFailed 400, NotFound 404, Conflict 409) from the warehouse
-  logic; app/errors_web.py answers them as JSON. Ledger refusals are 409.
+  logic; app/errors_web.py answers them as JSON, and a value the database refuses (a race
+  to create the same thing: 409; a CHECK: 400), in words. Ledger refusals are 409 (not
+  enough stock, a balance past its maximum) or 400 (a movement that makes no sense).
+- Every value a request carries is a field type of app/api/fields.py (bounds.code, text,
+  lookup, whole, measure), so the document states exactly the bounds app.bounds enforces.
+  `path=` checks the URL arguments the same way. A rule JSON Schema cannot state (across
+  fields, or against what is stored) is declared with `rules=`: the document says it in words
+  and in x-rules, and tests/test_api_schemathesis.py holds every other 400 to the schema.
 - `errors=` lists the 4xx the route can answer (401, and 400 when it takes input, are added).
   `field_names={"product": "sku"}` renames an error's field to the name the request uses.
 - What the view returns is checked against `response` (a dict is validated into it), so
@@ -41,13 +51,14 @@ import pkgutil
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, g, request
-from sqlalchemy.exc import DataError, IntegrityError
 
 from app import db
 from app.accounts import token_owner, touch_token
+from app.api.spec import PathExceptConverter
 from app.errors_web import error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("path_except", PathExceptConverter))
 
 PUBLIC_API_ENDPOINTS: set[str] = set()  # every API endpoint, the OpenAPI document too, needs a token
 TOUCH_EVERY = timedelta(minutes=1)  # a token's last_used_at is written at most this often
@@ -82,17 +93,6 @@ def _unauthorized(message: str):
     response = error_response(401, "unauthorized", message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="wms"'
     return response
-
-
-@bp.errorhandler(IntegrityError)
-def _integrity_error(error: IntegrityError):
-    # Two requests raced to create the same thing; the loser changed nothing.
-    return error_response(409, "conflict", "that conflicts with something saved at the same moment; look it up and retry")
-
-
-@bp.errorhandler(DataError)
-def _data_error(error: DataError):
-    return error_response(400, "validation_error", "a value is out of range for the database")
 
 
 for _module in pkgutil.iter_modules(__path__):

@@ -1,13 +1,13 @@
 """Orders mirrored from Starshipit, the webhook inbox, and stock discrepancies (read-only)."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from app import db
-from app.api import bp
-from app.api.schemas import Answer, Query
+from app.api import bp, fields
+from app.api.schemas import Answer, Path, Query
 from app.api.spec import operation
 from app.models import DiscrepancyStatus, InboxStatus, OrderStatus
 from app.orders import queries
@@ -15,7 +15,11 @@ from app.orders import queries
 InboxStatusName = Literal[tuple(str(s) for s in InboxStatus)]  # type: ignore[valid-type]
 DiscrepancyStatusName = Literal[tuple(str(s) for s in DiscrepancyStatus)]  # type: ignore[valid-type]
 OrderStatusName = Literal[tuple(str(s) for s in OrderStatus)]  # type: ignore[valid-type]
-Limit = Annotated[int, Field(ge=1, le=queries.MAX_LIMIT, description="how many, newest first")]
+Limit = fields.whole(fields.between(1, queries.MAX_LIMIT), 1, queries.MAX_LIMIT, description="how many, newest first")
+
+
+class OrderPath(Path):
+    order_number: fields.lookup(description="order number")
 
 
 class OrderLineOut(Answer):
@@ -76,7 +80,7 @@ class DiscrepancyList(Answer):
 
 
 @bp.get("/orders/<path:order_number>")
-@operation(response=OrderOut, errors=(404,), tag="orders")
+@operation(path=OrderPath, response=OrderOut, errors=(404,), tag="orders")
 def order(order_number: str):
     """One order as the WMS mirrors it, with each line's allocated, picked and shipped units."""
     with db.reading() as session:

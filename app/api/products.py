@@ -28,7 +28,7 @@ def add_product(body: schemas.ProductIn):
 
 
 @bp.get("/products/<path:sku>")
-@operation(response=schemas.Product, errors=(404,), tag="products")
+@operation(path=schemas.ProductPath, response=schemas.Product, errors=(404,), tag="products")
 def product(sku: str):
     """One product by SKU, with its barcodes."""
     with db.reading() as session:

@@ -8,7 +8,14 @@ from app.purchasing import create_purchase_order, describe, get_purchase_order
 
 
 @bp.post("/purchase-orders")
-@operation(body=schemas.PurchaseOrderIn, response=schemas.PurchaseOrder, status=201, errors=(404, 409), tag="purchasing")
+@operation(
+    body=schemas.PurchaseOrderIn,
+    response=schemas.PurchaseOrder,
+    status=201,
+    errors=(404, 409),
+    tag="purchasing",
+    rules={"lines.*.sku": "the product is on an earlier line too"},
+)
 def add_purchase_order(body: schemas.PurchaseOrderIn):
     """Create an open purchase order; its lines count as incoming stock until received."""
 
@@ -25,8 +32,8 @@ def add_purchase_order(body: schemas.PurchaseOrderIn):
     return db.atomic(create)
 
 
-@bp.get("/purchase-orders/<po_number>")
-@operation(response=schemas.PurchaseOrder, errors=(404,), tag="purchasing")
+@bp.get("/purchase-orders/<path:po_number>")
+@operation(path=schemas.PurchaseOrderPath, response=schemas.PurchaseOrder, errors=(404,), tag="purchasing")
 def purchase_order(po_number: str):
     """One purchase order with its lines: ordered and received so far."""
     with db.reading() as session:

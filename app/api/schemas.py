@@ -1,29 +1,41 @@
 """What the API takes and answers, as pydantic models; the OpenAPI document shows these.
 
-Request bodies are strict: JSON types must match (a quantity is a JSON integer, not
-"3" or 1.5) and unknown fields are refused, so a typo is a 400 rather than ignored.
-Query strings are text, so query models convert ("?limit=10" is 10).
+Every value a request carries is a field type of app.api.fields: checked by app.bounds (the rule
+and the words the pages use) and documented from the same constants, so the document says exactly
+what is enforced. Request bodies are strict JSON (a quantity is a JSON number: 3 or 3.0, not "3",
+1.5 or true) and unknown fields are refused, so a typo is a 400 rather than ignored. Query strings
+are text ("?limit=10" is 10); a parameter sent empty is checked like any other value.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app import bounds
+from app.api import fields
 from app.inventory import ADJUSTMENT_REASONS
-from app.models import PHYSICAL_TYPES
+from app.models import PHYSICAL_TYPES, MovementType
+from app.warehouses import VIRTUAL_CODE_PREFIX
 
 LocationTypeName = Literal[tuple(sorted(str(t) for t in PHYSICAL_TYPES))]  # type: ignore[valid-type]
+MovementTypeName = Literal[tuple(v for k, v in vars(MovementType).items() if k.isupper())]  # type: ignore[valid-type]
 ReasonCode = Literal[ADJUSTMENT_REASONS]  # type: ignore[valid-type]
-MAX_QUANTITY = 1_000_000  # per movement; keeps every balance well inside a 32-bit column
 
-Code = Annotated[str, Field(min_length=1, max_length=32)]
-LocationCode = Annotated[str, Field(min_length=1, max_length=64, description="location code or barcode")]
-Sku = Annotated[str, Field(min_length=1, max_length=64)]
-Quantity = Annotated[int, Field(gt=0, le=MAX_QUANTITY, description="a whole number above zero")]
-WarehouseCode = Annotated[
-    str | None, Field(default=None, max_length=32, description="warehouse code; the default warehouse when left out")
-]
+WarehouseCode = fields.code(bounds.WAREHOUSE_CODE_MAX)
+WarehouseScan = fields.lookup(description="warehouse code")
+OptionalWarehouse = fields.lookup(nullable=True, description="warehouse code; the default warehouse when left out")
+NewLocationCode = fields.code(
+    bounds.LOCATION_CODE_MAX,
+    not_first=VIRTUAL_CODE_PREFIX,
+    description=f"letters, digits and signs without spaces; not starting with {VIRTUAL_CODE_PREFIX}",
+)
+LocationScan = fields.lookup(description="location code or barcode")
+Sku = fields.code(bounds.SKU_MAX)
+SkuScan = fields.lookup(description="SKU")
+ProductScan = fields.lookup(description="SKU or product barcode")
+Quantity = fields.whole(bounds.quantity, 1, bounds.MAX_MOVEMENT, description="a whole number above zero")
+Offset = fields.whole(bounds.offset, 0, bounds.MAX_OFFSET, description="how many to skip")
 
 
 class Body(BaseModel):
@@ -32,6 +44,12 @@ class Body(BaseModel):
 
 class Query(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+class Path(BaseModel):
+    """The arguments in a route's URL (text), checked like any other value."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Answer(BaseModel):
@@ -55,8 +73,12 @@ class Error(Answer):
 
 
 class WarehouseIn(Body):
-    code: Code
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    code: WarehouseCode
+    name: fields.text(bounds.WAREHOUSE_NAME_MAX)
+
+
+class WarehousePath(Path):
+    code: WarehouseScan
 
 
 class Warehouse(Answer):
@@ -70,12 +92,14 @@ class WarehouseList(Answer):
 
 
 class LocationIn(Body):
-    warehouse: WarehouseCode
-    code: LocationCode
+    warehouse: OptionalWarehouse = None
+    code: NewLocationCode
     type: LocationTypeName
-    barcode: Annotated[str | None, Field(max_length=128)] = None
-    zone: Annotated[str | None, Field(max_length=32)] = None
-    pick_sequence: Annotated[int | None, Field(ge=0, le=2_000_000_000)] = None
+    barcode: fields.code(bounds.BARCODE_MAX, required=False, nullable=True,
+                         description="what a scanner reads on the label; the code when left out or blank") = None
+    zone: fields.code(bounds.ZONE_MAX, required=False, nullable=True) = None
+    pick_sequence: fields.whole(bounds.pick_sequence, 0, bounds.MAX_PICK_SEQUENCE, nullable=True,
+                                description="place in the pick walk, lowest first") = None
 
 
 class Location(Answer):
@@ -89,11 +113,11 @@ class Location(Answer):
 
 
 class LocationQuery(Query):
-    warehouse: str | None = None
-    zone: str | None = None
+    warehouse: WarehouseScan = None
+    zone: fields.lookup() = None
     type: LocationTypeName | None = None
-    limit: Annotated[int, Field(ge=1, le=1000)] = 500
-    offset: Annotated[int, Field(ge=0)] = 0
+    limit: fields.whole(fields.between(1, 1000), 1, 1000, description="how many, at most") = 500
+    offset: Offset = 0
 
 
 class LocationList(Answer):
@@ -106,9 +130,20 @@ class LocationList(Answer):
 
 class ProductIn(Body):
     sku: Sku
-    name: Annotated[str, Field(min_length=1, max_length=300)]
-    barcodes: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list, max_length=50)
-    weight: Annotated[float | None, Field(ge=0, le=100_000, description="kilograms")] = None
+    name: fields.text(bounds.PRODUCT_NAME_MAX)
+    barcodes: list[fields.code(bounds.BARCODE_MAX, label="barcode")] = Field(
+        default_factory=list, max_length=bounds.BARCODES_PER_PRODUCT
+    )
+    weight: fields.measure(bounds.weight_kg, bounds.MAX_WEIGHT_KG, description="kilograms") = None
+
+
+class ProductPath(Path):
+    sku: SkuScan
+
+
+class StockPath(Path):
+    sku: fields.lookup(description="SKU (one spelled adjustments, transfers or receipts is asked for in capitals: "
+                                   "those paths are the operations beside this one)")
 
 
 class Product(Answer):
@@ -120,9 +155,10 @@ class Product(Answer):
 
 
 class ProductQuery(Query):
-    q: str | None = Field(default=None, description="part of a SKU or name, or a whole barcode")
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
-    offset: Annotated[int, Field(ge=0)] = 0
+    q: fields.text(max(bounds.PRODUCT_NAME_MAX, bounds.BARCODE_MAX), required=False,
+                   description="part of a SKU or name, or a whole barcode; every product when blank") = None
+    limit: fields.whole(fields.between(1, 500), 1, 500, description="how many, at most") = 50
+    offset: Offset = 0
 
 
 class ProductList(Answer):
@@ -134,13 +170,12 @@ class ProductList(Answer):
 
 
 class AdjustmentIn(Body):
-    sku: Sku
-    location: LocationCode
-    quantity: Annotated[
-        int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, description="signed whole number, not zero: + adds, - removes")
-    ]
+    sku: SkuScan
+    location: LocationScan
+    quantity: fields.whole(bounds.signed_quantity, -bounds.MAX_MOVEMENT, bounds.MAX_MOVEMENT, zero=False,
+                           description="signed whole number, not zero: + adds, - removes")
     reason: ReasonCode
-    warehouse: WarehouseCode
+    warehouse: OptionalWarehouse = None
 
 
 class Posted(Answer):
@@ -149,11 +184,11 @@ class Posted(Answer):
 
 
 class TransferIn(Body):
-    sku: Annotated[str, Field(min_length=1, max_length=128, description="SKU or product barcode")]
-    from_location: LocationCode
-    to_location: LocationCode
+    sku: ProductScan
+    from_location: LocationScan
+    to_location: LocationScan
     quantity: Quantity
-    warehouse: WarehouseCode
+    warehouse: OptionalWarehouse = None
 
 
 class Transferred(Answer):
@@ -167,11 +202,11 @@ class Transferred(Answer):
 
 
 class ReceiptIn(Body):
-    sku: Annotated[str, Field(min_length=1, max_length=128, description="SKU or product barcode")]
-    location: LocationCode
+    sku: ProductScan
+    location: LocationScan
     quantity: Quantity
-    po_number: Annotated[str | None, Field(max_length=50, description="the purchase order received against")] = None
-    warehouse: WarehouseCode
+    po_number: fields.lookup(nullable=True, description="the purchase order received against") = None
+    warehouse: OptionalWarehouse = None
 
 
 class StockAt(Answer):
@@ -191,11 +226,12 @@ class StockSummary(Answer):
 
 
 class MovementQuery(Query):
-    sku: str | None = None
-    reference: str | None = Field(default=None, description="order number or PO number")
-    type: str | None = None
-    before_id: Annotated[int | None, Field(ge=1, description="next_before_id of the previous page")] = None
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
+    sku: SkuScan = None
+    reference: fields.lookup(description="order number or PO number") = None
+    type: MovementTypeName | None = None
+    before_id: fields.whole(fields.between(1, bounds.MAX_ROW_ID), 1, bounds.MAX_ROW_ID,
+                            description="next_before_id of the previous page") = None
+    limit: fields.whole(fields.between(1, 500), 1, 500, description="how many, at most") = 50
 
 
 class MovementOut(Answer):
@@ -219,15 +255,19 @@ class MovementList(Answer):
 
 
 class PurchaseOrderLineIn(Body):
-    sku: Sku
-    quantity: Quantity
+    sku: SkuScan
+    quantity: fields.whole(bounds.quantity, 1, bounds.MAX_LINE_QUANTITY, description="a whole number above zero")
 
 
 class PurchaseOrderIn(Body):
-    po_number: Annotated[str, Field(min_length=1, max_length=50)]
-    supplier: Annotated[str, Field(min_length=1, max_length=200)]
-    warehouse: WarehouseCode
-    lines: list[PurchaseOrderLineIn] = Field(min_length=1, max_length=1000)
+    po_number: fields.text(bounds.PO_NUMBER_MAX)
+    supplier: fields.text(bounds.SUPPLIER_MAX)
+    warehouse: OptionalWarehouse = None
+    lines: list[PurchaseOrderLineIn] = Field(min_length=1, max_length=bounds.MAX_PO_LINES)
+
+
+class PurchaseOrderPath(Path):
+    po_number: fields.lookup(description="PO number")
 
 
 class PurchaseOrderLine(Answer):

@@ -12,7 +12,9 @@ from http import HTTPStatus
 from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
+from werkzeug.routing import PathConverter
 
+from app.api.fields import RULE, shown_json
 from app.errors import ValidationFailed, WmsError
 
 OPENAPI_VERSION = "3.1.0"
@@ -30,10 +32,12 @@ class Operation:
     status: int = 200
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    path: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     tag: str = "api"
     summary: str = ""
     description: str = ""
+    rules: dict[str, str] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
 
@@ -43,16 +47,22 @@ def operation(
     status: int = 200,
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
+    path: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (),
     tag: str = "api",
     field_names: dict[str, str] | None = None,
+    rules: dict[str, str] | None = None,
 ):
     """Declare a route's request and answer. The view gets `body=` and/or `query=`
     (validated model instances) beside its URL arguments, and returns an instance of
-    `response` or a dict of its shape; it is answered with `status`. Bad JSON, wrong
-    types, missing or unknown fields answer 400 before the view runs.
+    `response` or a dict of its shape; it is answered with `status`. `path` is a model of
+    the URL arguments: the view gets them checked and cleaned. Bad JSON, wrong types,
+    missing or unknown fields, and values out of bounds answer 400 before the view runs.
     `field_names` renames the field of an app.errors error to the request's name for it
-    (e.g. {"product": "sku"} where the warehouse logic calls it product)."""
+    (e.g. {"product": "sku"} where the warehouse logic calls it product).
+    `rules` lists what the warehouse logic refuses with a 400 although the request fits the
+    schema (a rule across fields or against what is stored): {field: "when ..."}, `*` standing
+    for a list index; the document states them (x-rules and the description)."""
 
     def decorate(view):
         doc = (view.__doc__ or "").strip()
@@ -62,16 +72,20 @@ def operation(
             status=status,
             body=body,
             query=query,
-            errors=tuple(sorted(set(errors) | ({400} if body or query else set()))),
+            path=path,
+            errors=tuple(sorted(set(errors) | ({400} if body or query or path else set()))),
             tag=tag,
             summary=summary.strip(),
             description=" ".join(description.split()),
+            rules=dict(rules or {}),
         )
 
         @wraps(view)
         def wrapper(**url_args):
-            if query is not None:
-                url_args["query"] = _validated(query, {k: v for k, v in request.args.items() if v != ""})
+            if path is not None:
+                url_args.update(_validated(path, url_args, part="path").model_dump())
+            if query is not None:  # an empty value is a value: "?status=" is checked, not dropped
+                url_args["query"] = _validated(query, request.args.to_dict(), part="query")
             if body is not None:
                 url_args["body"] = _validated(body, request.get_data(), json=True)
             try:
@@ -90,11 +104,11 @@ def operation(
     return decorate
 
 
-def _validated(model: type[BaseModel], data, *, json: bool = False) -> BaseModel:
+def _validated(model: type[BaseModel], data, *, json: bool = False, part: str = "request body") -> BaseModel:
     try:
         return model.model_validate_json(data or b"") if json else model.model_validate(data)
     except ValidationError as error:
-        message, where = explain(error, "request body" if json else "query")
+        message, where = explain(error, part)
         raise ValidationFailed(message, field=where) from None
 
 
@@ -103,19 +117,25 @@ def explain(error: ValidationError, part: str) -> tuple[str, str | None]:
     problems = error.errors(include_url=False)
     first = problems[0]
     kind, where = first["type"], ".".join(str(p) for p in first["loc"]) or None
-    got = first.get("input")
+    got, ctx = first.get("input"), first.get("ctx", {})
     if kind == "json_invalid":
-        message = f"the {part} is not valid JSON ({first.get('ctx', {}).get('error', 'unreadable')})"
+        message = f"the {part} is not valid JSON ({ctx.get('error', 'unreadable')})"
     elif where is None:
         message = f"the {part} must be a JSON object"
+    elif kind == RULE:  # refused by app.bounds, in its words (the field names where)
+        message = first["msg"]
     elif kind == "missing":
         message = f"{where} is required"
     elif kind == "extra_forbidden":
         message = f"{where} is not a field this request takes"
-    elif kind.startswith("int_"):
-        message = f"{where} must be a whole number, not {got!r}"
-    elif kind == "string_type":
-        message = f"{where} must be a string, not {got!r}"
+    elif kind == "literal_error":
+        message = f"{where} must be {ctx.get('expected')}, not {shown_json(got)}"
+    elif kind in ("list_type", "model_type", "dict_type", "model_attributes_type"):
+        message = f"{where} must be a JSON {'array' if kind == 'list_type' else 'object'}, not {shown_json(got)}"
+    elif kind == "too_short":
+        message = f"{where} needs at least {ctx.get('min_length')} item{'s' if ctx.get('min_length') != 1 else ''}"
+    elif kind == "too_long":
+        message = f"{where} has more than {ctx.get('max_length'):,} items"
     else:
         message = f"{where}: {first['msg'][:1].lower()}{first['msg'][1:]}"
     if len(problems) > 1:
@@ -125,8 +145,32 @@ def explain(error: ValidationError, part: str) -> tuple[str, str | None]:
 
 # ---- the OpenAPI document ---------------------------------------------------------------
 
+
+class PathExceptConverter(PathConverter):
+    """`<path_except(adjustments, transfers):sku>`: a path argument that is not one of the names
+    given, so that GET /stock/adjustments is not the stock of a SKU called "adjustments" where the
+    document, as OpenAPI reads paths (concrete before templated), lists POST only."""
+
+    def __init__(self, map, *reserved: str):
+        super().__init__(map)
+        self.regex = f"(?!(?:{'|'.join(re.escape(name) for name in reserved)})$)" + PathConverter.regex
+
 _PATH_ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
+
+
+def _parameter(name: str, where: str, required: bool, schema: dict) -> dict:
+    """A path or query parameter: text, never null (left out instead), its default shown."""
+    parameter = {"name": name, "in": where, "required": required}
+    schema = {key: value for key, value in schema.items() if key != "title" and (key, value) != ("default", None)}
+    options = [option for option in schema.get("anyOf", ()) if option != {"type": "null"}]
+    if len(options) == 1:
+        del schema["anyOf"]
+        schema = {**options[0], **schema}
+    if "description" in schema:
+        parameter["description"] = schema.pop("description")
+    parameter["schema"] = schema
+    return parameter
 
 
 def openapi_document(app, blueprint: str = "api", error_model: type[BaseModel] | None = None) -> dict:
@@ -159,18 +203,15 @@ def openapi_document(app, blueprint: str = "api", error_model: type[BaseModel] |
                     "responses": {"default": {"description": "not declared with @operation"}},
                 }
             continue
+        declared_path = op.path.model_json_schema().get("properties", {}) if op.path else {}
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": _CONVERTER_TYPES.get(conv, "string")}}
+            _parameter(name, "path", True, declared_path.get(name, {"type": _CONVERTER_TYPES.get(conv, "string")}))
             for conv, name in _PATH_ARG.findall(rule.rule)
         ]
         if op.query:
             query_schema = op.query.model_json_schema()
             for name, prop in query_schema.get("properties", {}).items():
-                parameter = {"name": name, "in": "query", "required": name in query_schema.get("required", ())}
-                if "description" in prop:
-                    parameter["description"] = prop["description"]
-                parameter["schema"] = prop
-                parameters.append(parameter)
+                parameters.append(_parameter(name, "query", name in query_schema.get("required", ()), prop))
         responses = {
             str(op.status): {
                 "description": HTTPStatus(op.status).phrase,
@@ -186,8 +227,13 @@ def openapi_document(app, blueprint: str = "api", error_model: type[BaseModel] |
                 "summary": op.summary or rule.endpoint,
                 "responses": responses,
             }
-            if op.description:
-                entry["description"] = op.description
+            description = " ".join(
+                [op.description] + [f"400 also when {where}: {when}." for where, when in op.rules.items()]
+            ).strip()
+            if description:
+                entry["description"] = description
+            if op.rules:
+                entry["x-rules"] = [{"field": where, "refused": when} for where, when in op.rules.items()]
             if parameters:
                 entry["parameters"] = parameters
             if op.body:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from app import db, purchasing
+from app import bounds, db, purchasing
 from app.api import bp, schemas
 from app.api.spec import operation
 from app.errors import WmsError
@@ -30,6 +30,7 @@ def adjust(body: schemas.AdjustmentIn):
     errors=(404, 409),
     tag="stock",
     field_names={"product": "sku"},
+    rules={"to_location": "it names the same location as from_location"},
 )
 def transfer(body: schemas.TransferIn):
     """Move free stock from one location to another in the same warehouse."""
@@ -66,7 +67,17 @@ def transfer(body: schemas.TransferIn):
 
 @bp.post("/stock/receipts")
 @operation(
-    body=schemas.ReceiptIn, response=schemas.Posted, status=201, errors=(404, 409), tag="stock", field_names={"product": "sku"}
+    body=schemas.ReceiptIn,
+    response=schemas.Posted,
+    status=201,
+    errors=(404, 409),
+    tag="stock",
+    field_names={"product": "sku"},
+    rules={
+        "sku": "the product is not on the purchase order",
+        "warehouse": "the purchase order is for another warehouse",
+        "quantity": f"the purchase order line would have more than {bounds.MAX_BALANCE:,} received",
+    },
 )
 def receive(body: schemas.ReceiptIn):
     """Receive stock from a supplier into a location, against a purchase order when po_number is given.
@@ -75,8 +86,8 @@ def receive(body: schemas.ReceiptIn):
     return {"movement_id": posted.movement.id, "on_hand": posted.on_hand}
 
 
-@bp.get("/stock/<path:sku>")
-@operation(response=schemas.StockSummary, errors=(404,), tag="stock")
+@bp.get("/stock/<path_except(adjustments, transfers, receipts):sku>")
+@operation(path=schemas.StockPath, response=schemas.StockSummary, errors=(404,), tag="stock")
 def stock(sku: str):
     """A SKU's stock: on hand, allocated, available, incoming, and every location holding some."""
     with db.reading() as session:

@@ -42,8 +42,8 @@ def warehouses():
         return {"items": [_warehouse(w) for w in list_warehouses(session)]}
 
 
-@bp.post("/warehouses/<code>/default")
-@operation(response=schemas.Warehouse, errors=(404,), tag="warehouses")
+@bp.post("/warehouses/<path:code>/default")
+@operation(path=schemas.WarehousePath, response=schemas.Warehouse, errors=(404,), tag="warehouses")
 def make_default_warehouse(code: str):
     """Make this warehouse the default.
     Stock requests that name no warehouse use the default one."""
