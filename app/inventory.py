@@ -269,7 +269,7 @@ def receive_stock(
             .execution_options(populate_existing=True)
         ).first()
         if order is None:
-            raise ValidationFailed(f"no purchase order {shown(po_number)}", field="po_number")
+            raise NotFound(f"no purchase order {shown(po_number)}", field="po_number")
         site = session.get(Warehouse, order.warehouse_id)
         line = session.exec(
             select(PurchaseOrderLine)

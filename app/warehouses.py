@@ -16,7 +16,7 @@ VIRTUAL_CODE_PREFIX = "@"
 
 
 def create_warehouse(session: Session, *, code: str, name: str) -> Warehouse:
-    code = bounds.code(code, "code", max_length=bounds.WAREHOUSE_CODE_MAX, label="warehouse code").upper()
+    code = _capitals(code, "code", bounds.WAREHOUSE_CODE_MAX, "warehouse code")
     name = bounds.text(name, "name", max_length=bounds.WAREHOUSE_NAME_MAX, label="warehouse name")
     if session.exec(select(Warehouse).where(Warehouse.code == code)).first():
         raise Conflict(f"warehouse {shown(code)} already exists", field="code")
@@ -72,7 +72,7 @@ def virtual_location(session: Session, warehouse_id: int, kind: LocationType) ->
 
 def _clean_location_fields(code, type, barcode, zone, pick_sequence):
     """The fields of a location as stored; pick_sequence may be a number or typed text."""
-    code = bounds.code(code, "code", max_length=bounds.LOCATION_CODE_MAX, label="location code").upper()
+    code = _capitals(code, "code", bounds.LOCATION_CODE_MAX, "location code")
     if code.startswith(VIRTUAL_CODE_PREFIX):
         raise ValidationFailed(f"location codes cannot start with {VIRTUAL_CODE_PREFIX}", field="code")
     if type not in PHYSICAL_TYPES:
@@ -80,8 +80,14 @@ def _clean_location_fields(code, type, barcode, zone, pick_sequence):
         raise ValidationFailed(f"location type must be one of {allowed}", field="type")
     pick_sequence = bounds.pick_sequence(pick_sequence)
     barcode = bounds.code(barcode, "barcode", max_length=bounds.BARCODE_MAX, required=False) or code
-    zone = bounds.code(zone, "zone", max_length=bounds.ZONE_MAX, required=False)
-    return code, str(type), barcode, zone.upper() if zone else None, pick_sequence
+    zone = _capitals(zone, "zone", bounds.ZONE_MAX, "zone", required=False)
+    return code, str(type), barcode, zone, pick_sequence
+
+
+def _capitals(value, field: str, max_length: int, label: str, *, required: bool = True) -> str | None:
+    """A code kept in capitals, its length checked as stored (capitals can be longer: ß is SS)."""
+    return bounds.code(value.upper() if isinstance(value, str) else value, field, max_length=max_length,
+                       required=required, label=label)
 
 
 def create_location(

@@ -74,3 +74,10 @@ def test_a_scan_with_a_control_character_is_refused_in_words_not_sent_to_the_dat
             find_product(session, "ABC\x00-1")
         with pytest.raises(ValidationFailed, match="control character"):
             find_location(session, get_warehouse(session).id, "A-\x0001")
+
+
+def test_a_code_is_measured_in_the_capitals_it_is_kept_in(floor):
+    """ß becomes SS in capitals: 33 of them are 66 characters, over a location code's 64."""
+    with pytest.raises(ValidationFailed, match="at most 64") as caught:
+        db.atomic(lambda s: create_location(s, warehouse=get_warehouse(s), code="ß" * 33, type="storage"))
+    assert caught.value.field == "code"
