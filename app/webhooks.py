@@ -70,10 +70,20 @@ def _error(status: int, code: str, message: str, field: str | None):
     return response
 
 
+def _unavailable(what: str):
+    current_app.logger.exception("webhook not stored: the database did not answer (%s)", what)
+    response = _error(503, "unavailable", "the WMS could not store the event just now; send it again shortly", None)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 @bp.post("/starshipit")
 def starshipit():
     raw = request.get_data(cache=False)
-    secret = cached_effective("STARSHIPIT_WEBHOOK_SECRET", db.reading)
+    try:
+        secret = cached_effective("STARSHIPIT_WEBHOOK_SECRET", db.reading)
+    except DBAPIError:
+        return _unavailable("reading the webhook secret")
     if secret and not signature_ok(secret, raw, request.headers.get(SIGNATURE_HEADER)):
         return _error(401, "bad_signature", f"{SIGNATURE_HEADER} is missing or does not match the body",
                       SIGNATURE_HEADER)
@@ -84,11 +94,7 @@ def starshipit():
     try:
         event_id = inbox.store_now(incoming, raw.decode("utf-8"))
     except DBAPIError:
-        current_app.logger.exception("webhook event %s not stored: the database did not answer", incoming.dedup_key)
-        response = _error(503, "unavailable", "the WMS could not store the event just now; send it again shortly",
-                          None)
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return _unavailable(f"storing event {incoming.dedup_key}")
     answer = {"received": True, "duplicate": event_id is None, "dedup_key": incoming.dedup_key}
     if event_id is None:
         return jsonify(answer), 200

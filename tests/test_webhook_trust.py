@@ -221,3 +221,15 @@ def test_admin_sees_the_technical_detail_and_a_manager_does_not(signed):
     assert 'data-testid="event-detail"' in as_admin and "NotFound (not_found, field warehouse)" in as_admin
     reason = re.search(r'data-testid="event-error">([^<]*)<', as_admin).group(1)
     assert not EXCEPTION_NAME.search(reason)
+
+
+def test_with_the_database_away_a_webhook_is_503_with_retry_after_never_500(tmp_path):
+    from tests.conftest import make_app
+
+    away = make_app(f"sqlite:///{tmp_path}/no-such-directory/wms.sqlite3")
+    with away.app_context():
+        response = send(away.test_client(), order_body("order_created"))
+    away.extensions["wms.engine"].dispose()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "unavailable"

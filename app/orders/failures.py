@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.bounds import shown
+from app.bounds import bad_character, shown
 from app.errors import NotFound, WmsError
 
 DETAIL_MAX = 4000  # characters of technical detail kept
@@ -27,6 +27,17 @@ class Failure:
     terminal: bool
     reason: str  # what happened and what to do, in words
     detail: str  # the exception's type and text, for an admin
+
+    def __post_init__(self) -> None:  # both are stored: no control character (PostgreSQL refuses NUL)
+        object.__setattr__(self, "reason", storable(self.reason))
+        object.__setattr__(self, "detail", storable(self.detail)[:DETAIL_MAX])
+
+
+def storable(text: str) -> str:
+    """`text` with every character no text column may hold (line breaks and tabs aside) as "?"."""
+    if bad_character(text, multiline=True) is None:
+        return text
+    return "".join("?" if bad_character(character, multiline=True) else character for character in text)
 
 
 def what(kind: str, event_type: str, order_number: str | None) -> str:
@@ -44,7 +55,7 @@ def detail_of(error: BaseException) -> str:
         text = f"{name} ({error.code}{where}): {error.message}"
     else:
         text = f"{name}: {error}"
-    return text[:DETAIL_MAX]
+    return text
 
 
 def explain(error: BaseException, *, kind: str, event_type: str, order_number: str | None) -> Failure:
@@ -58,9 +69,12 @@ def explain(error: BaseException, *, kind: str, event_type: str, order_number: s
         return Failure(True, f"{event} names a warehouse the WMS does not have ({_message(error)}). "
                              "Add that warehouse, then retry this event; or correct the order's warehouse in "
                              "Starshipit and dismiss this one.", detail)
-    if isinstance(error, WmsError):
+    if isinstance(error, WmsError) and _about_content(error):
         return Failure(True, f"{event} cannot be applied: {_message(error)}. Correct the order in Starshipit "
                              "(the corrected order comes in as a new event), then dismiss this one.", detail)
+    if isinstance(error, WmsError):  # the warehouse lacks something the event needs
+        return Failure(True, f"{event} cannot be applied: {_message(error)}. Fix that in the WMS, then retry this "
+                             "event; or dismiss it.", detail)
     if isinstance(error, ValueError):
         return Failure(True, f"{event} cannot be applied: part of it is not what the WMS expects "
                              "(the technical detail says which). Correct the order in Starshipit and dismiss this "
@@ -88,6 +102,12 @@ def final_reason(failure: Failure, attempts: int) -> str:
     if failure.terminal:
         return failure.reason
     return f"{failure.reason} It was tried {attempts} times. Retry it once the cause is gone, or dismiss it."
+
+
+def _about_content(error: WmsError) -> bool:
+    """Whether the refusal is about what Starshipit sent (a field of the body), not the warehouse."""
+    field = error.field or ""
+    return field.split(".")[0].split("[")[0] in ("body", "event", "order", "shipment", "order_number")
 
 
 def _message(error: WmsError) -> str:

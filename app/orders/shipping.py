@@ -181,5 +181,5 @@ def _fallback_location(session: Session, warehouse_id: int) -> Location:
         )
     )
     if not locations:
-        raise ValidationFailed("the warehouse has no physical location to ship from; add one, then retry the event")
+        raise ValidationFailed("the warehouse has no physical location to ship from (add one on the locations page)")
     return min(locations, key=lambda loc: (not loc.active, _FALLBACK_ORDER.get(loc.type, 4), loc.id))
