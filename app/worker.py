@@ -258,12 +258,7 @@ class Worker(SimpleWorker):
     def _keep_poll(self) -> None:
         from app.orders import polling
 
-        # A poll waiting in the scheduled registry is scheduled: ensure_scheduled goes by the job's
-        # status, which reads "finished" after a poll that rescheduled itself (RQ records the run's
-        # end on the job after the job rescheduled itself), so asking it then would pull the next
-        # poll forward to now.
-        if polling.POLL_JOB_ID not in self.queues[0].scheduled_job_registry:
-            polling.ensure_scheduled()
+        polling.ensure_scheduled()
 
     def _sweep_when_due(self) -> None:
         """polling.requeue_stale, by one worker at a time, at most once per sweep interval: the

@@ -152,11 +152,11 @@ def test_wms_poll_starshipit_runs_one_poll_from_the_command_line(app, starshipit
 
 
 @pytest.mark.redis
-def test_the_worker_schedules_the_periodic_poll_once(sqlite_url):
+def test_the_periodic_poll_is_scheduled_once_and_kept_where_it_is(sqlite_url):
     from rq import Queue
     from rq.registry import ScheduledJobRegistry
 
-    from app.orders.polling import POLL_JOB_ID, ensure_scheduled
+    from app.orders.polling import POLL_JOB_ID, ensure_scheduled, schedule_next
     from tests.conftest import flushed_redis, make_app
 
     url = "redis://127.0.0.1:6379/5"
@@ -167,5 +167,13 @@ def test_the_worker_schedules_the_periodic_poll_once(sqlite_url):
             ensure_scheduled()
             registry = ScheduledJobRegistry(queue=Queue("wms", connection=connection))
             assert registry.get_job_ids() == [POLL_JOB_ID]
+            # A poll that scheduled its successor a minute ahead is then marked finished by RQ:
+            # still scheduled, and a worker's upkeep calling ensure_scheduled (every couple of
+            # seconds) does not pull the next poll forward to now.
+            schedule_next(timedelta(seconds=60))
+            due = connection.zscore(registry.key, POLL_JOB_ID)
+            connection.hset(f"rq:job:{POLL_JOB_ID}", "status", "finished")
+            ensure_scheduled()
+            assert connection.zscore(registry.key, POLL_JOB_ID) == due
     finally:
         app.extensions["wms.engine"].dispose()

@@ -166,18 +166,25 @@ def _stale_after() -> timedelta:
 
 
 def _jobs_in_flight(job_ids: list[str]) -> set[str]:
-    """Which of these RQ jobs will still run: waiting in the queue, scheduled for a retry, or
-    started by a worker that is still alive (its heartbeat is recent)."""
+    """Which of these RQ jobs will still run: waiting in the queue, scheduled (for a retry, or
+    the next poll), or started by a worker that is still alive (its heartbeat is recent).
+
+    A job in the scheduled registry counts whatever its status says: a poll that scheduled its
+    successor under its own id finishes afterwards, and RQ writes "finished" on the job then."""
     q = tasks.queue()
     if q is None:
         return set()
     from rq.job import Job
 
     waiting = set(q.get_job_ids())
+    scheduled = q.scheduled_job_registry
     alive_since = utcnow() - _stale_after()
     in_flight = set()
     for job_id, job in zip(job_ids, Job.fetch_many(job_ids, connection=q.connection)):
         if job is None:
+            continue
+        if job_id in scheduled:
+            in_flight.add(job_id)
             continue
         status = job.get_status(refresh=False)
         if status in ("scheduled", "deferred") or (status == "queued" and job_id in waiting):
