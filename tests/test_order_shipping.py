@@ -206,3 +206,14 @@ def test_tracking_printed_when_starshipit_cannot_be_reached_stays_pending_for_a_
         assert (event.status, event.attempts) == ("pending", 1)
         assert event.last_error
     assert order_state() is None
+
+
+def test_an_order_line_finds_its_product_ignoring_the_case_of_its_sku(floor):
+    """Starshipit's item SKUs are matched as every SKU look-up is: ignoring case."""
+    client = floor.test_client()
+    send(client, order_body("order_created", items=[{"sku": "sku-a", "quantity": 2}]))
+    send(client, order_body("order_shipped", items=[{"sku": "sku-a", "quantity": 2}], at="2026-11-24T05:00:00Z"))
+    assert order_state()["status"] == "SHIPPED"
+    assert on_hand("SKU-A", "P-01") == (8, 0)
+    assert discrepancies() == []
+    assert_ledger_clean()

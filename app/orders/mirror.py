@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -215,9 +215,17 @@ def note(session: Session, order: Order, kind: str, message: str, *, occurred_at
 
 
 def _products(session: Session, skus: list[str]) -> dict[str, int]:
+    """Each of these SKUs (as the order spells it) -> its product's id, matched as every SKU look-up
+    is: exactly, else ignoring case."""
     if not skus:
         return {}
-    return dict(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).all())
+    lowered = {sku.lower() for sku in skus}
+    rows = session.execute(
+        select(Product.sku, Product.id).where(or_(Product.sku.in_(skus), func.lower(Product.sku).in_(lowered)))
+    ).all()
+    exact = dict(rows)
+    folded = {sku.lower(): product_id for sku, product_id in rows}
+    return {sku: exact.get(sku, folded.get(sku.lower())) for sku in skus if sku in exact or sku.lower() in folded}
 
 
 def _referenced_lines(session: Session, line_ids: list[int]) -> set[int]:
