@@ -4,41 +4,25 @@ Afterwards every order's status and every SKU's stock equal what the simulator s
 `wms check-ledger` is clean — also when a worker is killed (SIGKILL) in the middle of the run."""
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 
 import httpx
 import pytest
 import redis
-from sqlalchemy import func
-from sqlmodel import select
 
-from app import db, ledger
-from app.catalog import create_product
-from app.inventory import adjust_stock
-from app.models import Discrepancy, InboxEvent, InboxStatus, Order, OrderLine, Product, StockLevel
-from app.warehouses import create_location, get_warehouse
+from app import db
+from app.models import InboxStatus
 from tests.conftest import _seed_basics, make_app
-from tests.support.processes import BIN, start_wms, start_worker, wms_env
+from tests.support.processes import start_wms, start_worker
+from tests.support.replay import assert_wms_matches_simulator, inbox_counts, stock_the_floor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 SECRET = "e2e-webhook-secret"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 SKUS = [f"E2E-{n:03d}" for n in range(1, 13)]
-STOCK_PER_SKU = 3000  # 1,000 on a pick face and 2,000 in storage: no shortfall expected
 ORDERS = 500
-
-
-def _stock_the_floor(session):
-    site = get_warehouse(session)
-    for number, sku in enumerate(SKUS, start=1):
-        create_product(session, sku=sku, name=f"End-to-end product {number}")
-        create_location(session, warehouse=site, code=f"P-{number:02d}", type="pick", pick_sequence=number)
-        create_location(session, warehouse=site, code=f"S-{number:02d}", type="storage")
-        adjust_stock(session, sku=sku, location=f"P-{number:02d}", quantity=1000, reason="found")
-        adjust_stock(session, sku=sku, location=f"S-{number:02d}", quantity=2000, reason="found")
 
 
 @pytest.fixture
@@ -51,7 +35,7 @@ def stack(postgres_url, tmp_path):
     app = make_app(postgres_url)
     with app.app_context():
         _seed_basics()
-        db.atomic(_stock_the_floor)
+        db.atomic(stock_the_floor, SKUS)
     sim = Simulator(secret=SECRET, skus=SKUS, seed=11).start()
     env = {
         "REDIS_URL": REDIS_URL,
@@ -79,12 +63,6 @@ def stack(postgres_url, tmp_path):
         app.extensions["wms.engine"].dispose()
 
 
-def _inbox_counts(app) -> dict[str, int]:
-    with app.app_context(), db.reading() as session:
-        rows = session.exec(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all()
-    return dict(rows)
-
-
 def _wait_until_settled(stack, timeout: float = 240.0) -> dict[str, int]:
     """Until the simulator has delivered everything and no inbox event is pending, twice in a row."""
     deadline = time.monotonic() + timeout
@@ -93,60 +71,17 @@ def _wait_until_settled(stack, timeout: float = 240.0) -> dict[str, int]:
         assert idle["idle"], idle
     quiet = 0
     while time.monotonic() < deadline:
-        counts = _inbox_counts(stack["app"])
+        counts = inbox_counts(stack["app"])
         quiet = quiet + 1 if counts.get(InboxStatus.PENDING, 0) == 0 else 0
         if quiet >= 2:
             return counts
         time.sleep(0.5)
     logs = "\n".join(p.output()[-3000:] for p in stack["workers"])
-    raise AssertionError(f"events still pending after {timeout}s: {_inbox_counts(stack['app'])}\n{logs}")
+    raise AssertionError(f"events still pending after {timeout}s: {inbox_counts(stack['app'])}\n{logs}")
 
 
 def _assert_wms_matches_simulator(stack, prefix: str) -> None:
-    expected = httpx.get(f"{stack['sim'].url}/_sim/expected", params={"prefix": prefix}, timeout=30).json()
-    assert len(expected["orders"]) == ORDERS
-    with stack["app"].app_context(), db.reading() as session:
-        orders = {o.order_number: o for o in session.exec(select(Order).where(Order.order_number.startswith(prefix)))}
-        lines: dict[str, dict[str, int]] = {}
-        for order_number, sku, shipped in session.exec(
-            select(Order.order_number, OrderLine.sku, OrderLine.shipped_quantity).join(
-                OrderLine, OrderLine.order_id == Order.id
-            )
-        ):
-            lines.setdefault(order_number, {})
-            lines[order_number][sku] = lines[order_number].get(sku, 0) + shipped
-        on_hand = dict(
-            session.exec(
-                select(Product.sku, func.sum(StockLevel.on_hand))
-                .join(StockLevel, StockLevel.product_id == Product.id)
-                .group_by(Product.sku)
-            ).all()
-        )
-        discrepancies = session.exec(select(func.count()).select_from(Discrepancy)).one()
-        drifts = ledger.check(session)
-
-    wrong_status = {
-        number: (orders[number].status if number in orders else "missing", want["status"])
-        for number, want in expected["orders"].items()
-        if number not in orders or orders[number].status != want["status"]
-    }
-    assert wrong_status == {}, f"{len(wrong_status)} orders differ (have, want): {dict(list(wrong_status.items())[:10])}"
-    wrong_lines = {
-        number: (lines.get(number, {}), {line["sku"]: line["shipped"] for line in want["lines"]})
-        for number, want in expected["orders"].items()
-        if {sku: q for sku, q in lines.get(number, {}).items() if q}
-        != {line["sku"]: line["shipped"] for line in want["lines"] if line["shipped"]}
-    }
-    assert wrong_lines == {}, f"shipped quantities differ: {dict(list(wrong_lines.items())[:10])}"
-    shipped = expected["shipped_by_sku"]
-    assert sum(shipped.values()) > 0
-    assert {sku: STOCK_PER_SKU - int(on_hand.get(sku, 0)) for sku in SKUS} == {sku: shipped.get(sku, 0) for sku in SKUS}
-    assert discrepancies == 0
-    assert drifts == []
-    check = subprocess.run(
-        [str(BIN / "wms"), "check-ledger"], env=wms_env(stack["url"]), capture_output=True, text=True, timeout=120
-    )
-    assert check.returncode == 0, check.stderr
+    assert_wms_matches_simulator(stack["app"], stack["sim"].url, stack["url"], prefix, orders=ORDERS, skus=SKUS)
 
 
 def _current_job(worker) -> str | None:
@@ -183,7 +118,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_applies_nothing_twice(stack):
     victim = stack["workers"][0]
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # let the workers get well into the stream, the victim draining
-        done = _inbox_counts(stack["app"]).get(InboxStatus.PROCESSED, 0)
+        done = inbox_counts(stack["app"]).get(InboxStatus.PROCESSED, 0)
         if done >= replay["events"] // 4 and _current_job(victim) == "jobs.events.drain_inbox":
             break
         time.sleep(0.01)

@@ -6,7 +6,6 @@ no worker exits, the periodic poll is scheduled again, and stock and order statu
 simulator's. A worker started while Redis is down waits for it and then works."""
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 
@@ -17,35 +16,22 @@ from rq import Queue, Worker
 from sqlalchemy import func
 from sqlmodel import select
 
-from app import db, ledger
-from app.catalog import create_product
-from app.inventory import adjust_stock
-from app.models import Discrepancy, InboxEvent, InboxStatus, Order, OrderLine, Product, StockLevel
+from app import db
+from app.models import InboxEvent, InboxStatus, Order
 from app.orders.polling import POLL_JOB_ID
-from app.warehouses import create_location, get_warehouse
 from tests.conftest import _seed_basics, make_app
-from tests.support.processes import BIN, free_port, redis_url, start_redis, start_wms, start_worker, wms_env
+from tests.support.processes import free_port, redis_url, start_redis, start_wms, start_worker
+from tests.support.replay import assert_wms_matches_simulator, inbox_counts, stock_the_floor
 from tests.test_order_events import build_floor, order_body, send
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 SECRET = "outage-webhook-secret"
 SKUS = [f"OUT-{n:03d}" for n in range(1, 11)]
-STOCK_PER_SKU = 3000  # 1,000 on a pick face and 2,000 in storage: no shortfall expected
 ORDERS = 200
 STALE_SECONDS = 5.0  # INBOX_STALE_SECONDS for the run
 OUTAGE_SECONDS = 3.0
 MARGIN_SECONDS = 30.0  # on top of the stale window: a loaded 2-core machine reconnecting and applying a backlog
-
-
-def _stock_the_floor(session):
-    site = get_warehouse(session)
-    for number, sku in enumerate(SKUS, start=1):
-        create_product(session, sku=sku, name=f"Outage product {number}")
-        create_location(session, warehouse=site, code=f"P-{number:02d}", type="pick", pick_sequence=number)
-        create_location(session, warehouse=site, code=f"S-{number:02d}", type="storage")
-        adjust_stock(session, sku=sku, location=f"P-{number:02d}", quantity=1000, reason="found")
-        adjust_stock(session, sku=sku, location=f"S-{number:02d}", quantity=2000, reason="found")
 
 
 class OwnRedis:
@@ -75,7 +61,7 @@ def stack(postgres_url, tmp_path):
     app = make_app(postgres_url)
     with app.app_context():
         _seed_basics()
-        db.atomic(_stock_the_floor)
+        db.atomic(stock_the_floor, SKUS)
     sim = Simulator(secret=SECRET, skus=SKUS, seed=17).start()
     env = {
         "RQ_QUEUE": f"outage-{uuid.uuid4().hex[:8]}",
@@ -111,11 +97,6 @@ def _last_event_id(app) -> int:
         return session.exec(select(func.coalesce(func.max(InboxEvent.id), 0))).one()
 
 
-def _inbox_counts(app) -> dict[str, int]:
-    with app.app_context(), db.reading() as session:
-        return dict(session.exec(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all())
-
-
 def _logs(workers) -> str:
     return "\n".join(f"--- {worker.log.name}\n{worker.output()[-4000:]}" for worker in workers)
 
@@ -126,7 +107,7 @@ def _until(condition, deadline: float, failure: str, app, workers) -> float:
     while not condition():
         assert [worker.process.poll() for worker in workers] == [None] * len(workers), f"a worker exited\n{_logs(workers)}"
         if time.monotonic() > deadline:
-            raise AssertionError(f"{failure}; inbox {_inbox_counts(app)}\n{_logs(workers)}")
+            raise AssertionError(f"{failure}; inbox {inbox_counts(app)}\n{_logs(workers)}")
         time.sleep(0.2)
     return time.monotonic()
 
@@ -139,46 +120,6 @@ def _poll_scheduled(connection, queue_name: str) -> bool:
 
 def _registered_pids(connection, queue_name: str) -> set[int]:
     return {worker.pid for worker in Worker.all(queue=Queue(queue_name, connection=connection))}
-
-
-def _assert_wms_matches_simulator(stack, prefix: str) -> None:
-    expected = httpx.get(f"{stack['sim'].url}/_sim/expected", params={"prefix": prefix}, timeout=30).json()
-    assert len(expected["orders"]) == ORDERS
-    with stack["app"].app_context(), db.reading() as session:
-        statuses = dict(session.exec(
-            select(Order.order_number, Order.status).where(Order.order_number.startswith(prefix))
-        ).all())
-        shipped_lines: dict[str, dict[str, int]] = {}
-        for number, sku, shipped in session.exec(
-            select(Order.order_number, OrderLine.sku, OrderLine.shipped_quantity).join(OrderLine, OrderLine.order_id == Order.id)
-        ):
-            if shipped:
-                shipped_lines.setdefault(number, {})
-                shipped_lines[number][sku] = shipped_lines[number].get(sku, 0) + shipped
-        on_hand = dict(session.exec(
-            select(Product.sku, func.sum(StockLevel.on_hand)).join(StockLevel, StockLevel.product_id == Product.id)
-            .group_by(Product.sku)
-        ).all())
-        discrepancies = session.exec(select(func.count()).select_from(Discrepancy)).one()
-        drifts = ledger.check(session)
-
-    wrong_status = {number: (statuses.get(number, "missing"), want["status"]) for number, want in expected["orders"].items()
-                    if statuses.get(number) != want["status"]}
-    assert wrong_status == {}, f"{len(wrong_status)} orders differ (have, want): {dict(list(wrong_status.items())[:10])}"
-    wrong_lines = {}
-    for number, want in expected["orders"].items():
-        want_lines = {line["sku"]: line["shipped"] for line in want["lines"] if line["shipped"]}
-        if shipped_lines.get(number, {}) != want_lines:
-            wrong_lines[number] = (shipped_lines.get(number, {}), want_lines)
-    assert wrong_lines == {}, f"shipped quantities differ: {dict(list(wrong_lines.items())[:10])}"
-    shipped = expected["shipped_by_sku"]
-    assert sum(shipped.values()) > 0
-    assert {sku: STOCK_PER_SKU - int(on_hand.get(sku, 0)) for sku in SKUS} == {sku: shipped.get(sku, 0) for sku in SKUS}
-    assert discrepancies == 0
-    assert drifts == []
-    check = subprocess.run([str(BIN / "wms"), "check-ledger"], env=wms_env(stack["url"]), capture_output=True,
-                           text=True, timeout=120)
-    assert check.returncode == 0, check.stderr
 
 
 def test_redis_killed_mid_replay_every_event_is_applied_within_the_stale_window_and_no_worker_exits(stack):
@@ -220,9 +161,9 @@ def test_redis_killed_mid_replay_every_event_is_applied_within_the_stale_window_
         pids = {worker.process.pid for worker in workers}
         _until(lambda: _poll_scheduled(connection, queue_name) and _registered_pids(connection, queue_name) == pids,
                time.monotonic() + 30, "the poll was not scheduled again, or a worker did not register again", app, workers)
-    counts = _inbox_counts(app)
+    counts = inbox_counts(app)
     assert counts.get(InboxStatus.FAILED, 0) == 0, counts
-    _assert_wms_matches_simulator(stack, "OUT-A-")
+    assert_wms_matches_simulator(app, sim.url, stack["url"], "OUT-A-", orders=ORDERS, skus=SKUS)
     print(f"\nRedis away {OUTAGE_SECONDS:g} s; {accepted_while_away} inbox events stored meanwhile (replay: {events} "
           f"events); after it came back: every event stored before applied in {old_applied - back:.1f} s, "
           f"everything in {settled - back:.1f} s")
