@@ -1,15 +1,10 @@
 """Stock: adjustments, transfers, receipts, the stock of a SKU, and the movement ledger."""
 from __future__ import annotations
 
-from sqlmodel import select
-
 from app import bounds, db, purchasing
 from app.api import bp, schemas
 from app.api.spec import operation
-from app.errors import WmsError
 from app.inventory import adjust_stock, movement_history, stock_summary, transfer_stock
-from app.models import Location, Product, StockLevel
-from app.warehouses import find_location, get_warehouse
 
 
 @bp.post("/stock/adjustments")
@@ -34,35 +29,17 @@ def adjust(body: schemas.AdjustmentIn):
 )
 def transfer(body: schemas.TransferIn):
     """Move free stock from one location to another in the same warehouse."""
-
-    def move(session):
-        site = get_warehouse(session, body.warehouse)
-        for side in ("from_location", "to_location"):  # so an error names the side at fault
-            try:
-                find_location(session, site.id, getattr(body, side))
-            except WmsError as error:
-                error.field = side
-                raise
-        posted = transfer_stock(session, **body.model_dump())
-        movement = posted.movement
-        source = session.get(Location, movement.from_location_id)
-        target = session.get(Location, movement.to_location_id)
-        left = session.exec(
-            select(StockLevel.on_hand).where(
-                StockLevel.product_id == movement.product_id, StockLevel.location_id == source.id
-            )
-        ).one()
-        return {
-            "movement_id": movement.id,
-            "sku": session.get(Product, movement.product_id).sku,
-            "from_location": source.code,
-            "to_location": target.code,
-            "quantity": movement.quantity,
-            "from_on_hand": left,
-            "to_on_hand": posted.on_hand,
-        }
-
-    return db.atomic(move)
+    posted = db.atomic(transfer_stock, **body.model_dump())
+    movement = posted.movement
+    return {
+        "movement_id": movement.id,
+        "sku": posted.sku,
+        "from_location": posted.from_code,
+        "to_location": posted.to_code,
+        "quantity": movement.quantity,
+        "from_on_hand": posted.balances[movement.from_location_id].on_hand,
+        "to_on_hand": posted.on_hand,
+    }
 
 
 @bp.post("/stock/receipts")
