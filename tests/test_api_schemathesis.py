@@ -9,6 +9,7 @@ it sent (`pytest -s` shows the line), for the record in bench/README.md.
 """
 from __future__ import annotations
 
+import os
 from collections import Counter
 from fnmatch import fnmatchcase
 
@@ -27,8 +28,10 @@ from app.warehouses import create_location, create_warehouse, get_warehouse
 from tests import orders_data
 from tests.support.processes import start_wms
 
-EXAMPLES = 40  # generated requests per operation and mode (valid, invalid) in the fuzzing phase
-SEED = 20261207  # the same requests each run; change it to explore further
+# Generated requests per operation and mode (valid, invalid) in the fuzzing phase, and the seed
+# (the same requests each run); WMS_SCHEMATHESIS_EXAMPLES / _SEED explore further.
+EXAMPLES = int(os.environ.get("WMS_SCHEMATHESIS_EXAMPLES", "40"))
+SEED = int(os.environ.get("WMS_SCHEMATHESIS_SEED", "20261207"))
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",
