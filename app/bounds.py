@@ -49,6 +49,7 @@ USERNAME_MAX = 64
 TOKEN_NAME_MAX = 100
 PASSWORD_MAX = 200
 SHOWN_MAX = 40  # characters of a person's input echoed back in a message
+SEARCH_MAX = 100  # characters a search or filter box takes (its value travels in the address)
 GS1_SEPARATOR = "\x1d"  # FNC1 as a keyboard-wedge scanner sends it inside a GS1-128 scan
 
 # Characters no text field may hold: C0 controls and DEL (tab and newlines only where a field is

@@ -12,6 +12,7 @@
   if (!form) return;
 
   var checkUrl = form.getAttribute("data-check-url");
+  var LONGEST_CODE = Number(form.getAttribute("data-longest-code")) || 128; // app.bounds.BARCODE_MAX
   var flash = document.getElementById("flash");
   var log = document.getElementById("move-log");
   var status = document.getElementById("scan-status");
@@ -49,7 +50,12 @@
     field._checked = code;
     var ticket = (field._ticket = (field._ticket || 0) + 1);
     var asked = generation;
-    setHint(field, "Checking " + code + "…", "pending");
+    if (code.length > LONGEST_CODE) {  // no code or barcode is this long: say so without asking
+      setHint(field, "That scan is " + code.length + " characters long: too long for a code or barcode", "error");
+      buzz(false);
+      return;
+    }
+    setHint(field, "Checking " + (code.length > 40 ? code.slice(0, 39) + "…" : code) + "…", "pending");
     fetch(checkUrl + "?kind=" + encodeURIComponent(kind) + "&code=" + encodeURIComponent(code), {
       headers: { Accept: "application/json" }, credentials: "same-origin",
     })
