@@ -184,6 +184,7 @@ def test_a_failed_event_is_listed_for_a_manager_with_its_reason_and_never_pendin
     assert page.count('data-testid="failed-event"') == 2
     assert "SO-BIG" in page and "order.items[0].quantity must be a whole number from 0 to 1,000,000" in page
     assert "failed on arrival" in page
+    assert 'href="/order/SO-BIG"' not in page  # refused on arrival: the WMS never made that order
     assert [e.status for e in events()] == ["failed", "failed"]
 
 

@@ -304,10 +304,15 @@ def pretty_payload(payload: str, limit: int = PAYLOAD_SHOWN) -> str:
 def failed_events(session: Session, limit: int = 100) -> list[dict]:
     """Events that failed (at once, or after their tries), newest first, for the failed-events
     page: the reason in words for everyone, the technical detail for admins only (the template
-    decides), the payload pretty-printed and cut."""
+    decides), the payload pretty-printed and cut, and whether its order is in the mirror (an event
+    refused on arrival may name an order the WMS never made)."""
+    events = list_events(session, InboxStatus.FAILED, limit)
+    numbers = {event.order_number for event in events if event.order_number}
+    known = set(session.exec(select(Order.order_number).where(Order.order_number.in_(numbers)))) if numbers else set()
     return [
-        {"event": event, "payload": pretty_payload(event.payload), "refused_on_arrival": event.attempts == 0}
-        for event in list_events(session, InboxStatus.FAILED, limit)
+        {"event": event, "payload": pretty_payload(event.payload), "refused_on_arrival": event.attempts == 0,
+         "order_known": event.order_number in known}
+        for event in events
     ]
 
 
