@@ -85,12 +85,15 @@ def _floor_query(by_warehouse_code: bool, by_barcode: bool, places: int, with_vi
             " WHERE lower(product_barcode.barcode) = lower(:product)"
         )
     for number in range(places):
-        parts.append(
-            "SELECT " + columns.format(role=f"'place{number}'", id="id", code="code", type="type",
-                                       warehouse_id="warehouse_id", active="active", name="NULL")
-            + f" FROM location WHERE warehouse_id = {site} AND type IN ({_PHYSICAL_SQL})"
-            f" AND (code = :code{number} OR lower(barcode) = lower(:scan{number}))"
-        )
+        # By code, then by barcode: two selects, not one with an OR, so that each uses its own
+        # (warehouse_id, ...) index even under a generic plan (the OR made PostgreSQL filter
+        # every location of the warehouse).
+        for match in (f"code = :code{number}", f"lower(barcode) = lower(:scan{number})"):
+            parts.append(
+                "SELECT " + columns.format(role=f"'place{number}'", id="id", code="code", type="type",
+                                           warehouse_id="warehouse_id", active="active", name="NULL")
+                + f" FROM location WHERE warehouse_id = {site} AND {match} AND type IN ({_PHYSICAL_SQL})"
+            )
     if with_virtual:
         parts.append(
             "SELECT " + columns.format(role="'virtual'", id="id", code="code", type="type",

@@ -184,6 +184,7 @@ def bulk_load(engine, rows: list[tuple], balance: dict) -> None:
             raw.driver_connection.autocommit = True
             cursor.execute("VACUUM ANALYZE movement")
             cursor.execute("VACUUM ANALYZE stock_level")
+            cursor.execute("ANALYZE")  # every table has statistics, as in a warehouse that has been running
             raw.driver_connection.autocommit = False
         else:
             cursor.execute("BEGIN")
