@@ -29,6 +29,7 @@ MAX_DIMENSION_M = 100.0  # a length, width or height, in metres (as Starshipit's
 MAX_STARSHIPIT_ID = 2**63 - 1  # Starshipit's order_id: a 64-bit column
 MAX_OFFSET = 10_000_000  # how far a list may be paged
 MAX_PO_LINES = 1000  # lines on one purchase order
+MAX_TOLERANCE_PERCENT = 100  # over-receipt a manager may allow on a PO or product, % of what was ordered
 
 # ---- text (characters) ----------------------------------------------------------------------
 
@@ -48,6 +49,8 @@ NOTE_MAX = 1000
 USERNAME_MAX = 64
 TOKEN_NAME_MAX = 100
 PASSWORD_MAX = 200
+REASON_CODE_MAX = 32  # an adjustment's reason code (the movement's reason column)
+REASON_LABEL_MAX = 100
 SHOWN_MAX = 40  # characters of a person's input echoed back in a message
 SEARCH_MAX = 100  # characters a search or filter box takes (its value travels in the address)
 GS1_SEPARATOR = "\x1d"  # FNC1 as a keyboard-wedge scanner sends it inside a GS1-128 scan

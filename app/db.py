@@ -24,6 +24,7 @@ begin DEFERRED and never block writers.
 from __future__ import annotations
 
 import contextvars
+import logging
 import random
 import re
 import time
@@ -200,8 +201,43 @@ def is_retryable(error: DBAPIError) -> bool:
     return "database is locked" in message or "database is busy" in message
 
 
+# ---- stock moved: what a committed transaction changed, for whoever reacts to it ----------
+
+_MOVED = "wms.stock_moved"  # session.info key: {(product_id, location_id): on_hand after}
+_LISTENERS = "wms.stock_moved_listeners"
+log = logging.getLogger(__name__)
+
+
+def note_stock_moved(session: Session, balances: dict[tuple[int, int], int]) -> None:
+    """The ledger's note of the physical balances a movement left (product_id, location_id) ->
+    on_hand; handed to the stock-moved listeners once the transaction commits."""
+    moved = session.info.get(_MOVED)
+    if moved is None:
+        moved = session.info[_MOVED] = {}
+    moved.update(balances)
+
+
+def on_stock_moved(app, listener: Callable[[dict[tuple[int, int], int]], None]) -> None:
+    """Call listener(balances) after every transaction of `atomic` that moved stock commits, in
+    the app context, outside the transaction. A listener that raises is logged, never raised into
+    the movement (which has committed): it must be cheap, and hand real work to a job."""
+    app.extensions.setdefault(_LISTENERS, []).append(listener)
+
+
+def _tell_stock_moved(session: Session) -> None:
+    moved = session.info.get(_MOVED)
+    if not moved:
+        return
+    for listener in current_app.extensions.get(_LISTENERS, ()):
+        try:
+            listener(moved)
+        except Exception:  # noqa: BLE001 - the movement stands; the listener's own sweep recovers
+            log.exception("a stock-moved listener failed after a commit")
+
+
 def atomic(fn: Callable[..., T], *args, **kwargs) -> T:
-    """Run fn(session, *args, **kwargs) in one transaction, retried on contention."""
+    """Run fn(session, *args, **kwargs) in one transaction, retried on contention; then the
+    stock-moved listeners, if it moved stock."""
     bind = engine()
     outermost = _IN_ATOMIC.set(True)
     try:
@@ -212,6 +248,7 @@ def atomic(fn: Callable[..., T], *args, **kwargs) -> T:
                     result = fn(session, *args, **kwargs)
                     committing = True
                     session.commit()
+                    _tell_stock_moved(session)
                     return result
                 except DBAPIError as error:
                     session.rollback()

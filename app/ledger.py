@@ -33,7 +33,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from app.bounds import MAX_BALANCE, MAX_MOVEMENT
-from app.db import driver_rows
+from app.db import driver_rows, note_stock_moved
 from app.errors import WmsError
 from app.models import PHYSICAL_TYPES, Allocation, Location, Movement, Product, StockLevel, Warehouse
 from app.timeutil import utcnow
@@ -198,6 +198,7 @@ def move(
         if posted is not None:
             movement_id, balance = posted
             _keep_in_step(session, [balance])
+            note_stock_moved(session, {(product_id, place.id): balance[1]})
             return Posting(Moved(movement_id, **values), {place.id: Balance(balance[1], balance[2])})
         # Refused (not that much free, or no room) or no balance row yet: the full path below
         # names the shortfall or the limit, or creates the row.
@@ -233,6 +234,7 @@ def move(
 
     movement_id = _write(connection, list(changed.values()), values)
     _keep_in_step(session, changed.values())
+    note_stock_moved(session, {(product_id, loc): on_hand for loc, (_, on_hand, _) in changed.items()})
     return Posting(Moved(movement_id, **values), {loc: Balance(h, a) for loc, (_, h, a) in changed.items()})
 
 

@@ -23,7 +23,7 @@ from app import db
 from app.accounts import create_token
 from app.catalog import create_product
 from app.inventory import adjust_stock
-from app.purchasing import create_purchase_order
+from app.inbound.purchase_orders import create_purchase_order
 from app.warehouses import create_location, create_warehouse, get_warehouse
 from tests import orders_data
 from tests.support.processes import start_wms

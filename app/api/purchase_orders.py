@@ -4,7 +4,7 @@ from __future__ import annotations
 from app import db
 from app.api import bp, schemas
 from app.api.spec import operation
-from app.purchasing import create_purchase_order, describe, get_purchase_order
+from app.inbound.purchase_orders import create_purchase_order, describe, get_purchase_order
 
 
 @bp.post("/purchase-orders")

@@ -1,9 +1,10 @@
 """Stock: adjustments, transfers, receipts, the stock of a SKU, and the movement ledger."""
 from __future__ import annotations
 
-from app import bounds, db, purchasing
+from app import bounds, db
 from app.api import bp, schemas
 from app.api.spec import operation
+from app.inbound import receiving
 from app.inventory import adjust_stock, movement_history, stock_summary, transfer_stock
 
 
@@ -59,7 +60,7 @@ def transfer(body: schemas.TransferIn):
 def receive(body: schemas.ReceiptIn):
     """Receive stock from a supplier into a location, against a purchase order when po_number is given.
     The movement's reference is the PO number; the PO closes when every line is fully received."""
-    posted = db.atomic(purchasing.receive, **body.model_dump())
+    posted = db.atomic(receiving.receive, **body.model_dump())
     return {"movement_id": posted.movement.id, "on_hand": posted.on_hand}
 
 

@@ -1,6 +1,26 @@
 """All tables. Import models from here so that SQLModel.metadata knows every one."""
 from app.models.catalog import Product, ProductBarcode
-from app.models.inbound import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from app.models.control import (
+    CountStatus,
+    ReasonCode,
+    ReplenishmentRule,
+    ReplenishmentTask,
+    Stocktake,
+    StocktakeLine,
+    StocktakeLocation,
+    StocktakeStatus,
+)
+from app.models.inbound import (
+    OPEN_PO_STATUSES,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    PutawayTask,
+    Receipt,
+    ReceiptLine,
+    ReceivingException,
+    TaskStatus,
+)
 from app.models.orders import (
     Discrepancy,
     DiscrepancyStatus,
@@ -17,8 +37,10 @@ from app.models.users import ApiToken, Role, Setting, User
 from app.models.warehouse import PHYSICAL_TYPES, VIRTUAL_TYPES, Location, LocationType, Warehouse
 
 __all__ = [
+    "OPEN_PO_STATUSES",
     "Allocation",
     "ApiToken",
+    "CountStatus",
     "Discrepancy",
     "DiscrepancyStatus",
     "InboxEvent",
@@ -37,10 +59,22 @@ __all__ = [
     "PurchaseOrder",
     "PurchaseOrderLine",
     "PurchaseOrderStatus",
+    "PutawayTask",
+    "ReasonCode",
+    "Receipt",
+    "ReceiptLine",
+    "ReceivingException",
+    "ReplenishmentRule",
+    "ReplenishmentTask",
     "Role",
     "Setting",
     "SignInCounter",
     "StockLevel",
+    "Stocktake",
+    "StocktakeLine",
+    "StocktakeLocation",
+    "StocktakeStatus",
+    "TaskStatus",
     "User",
     "VIRTUAL_TYPES",
     "Warehouse",

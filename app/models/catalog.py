@@ -16,6 +16,9 @@ class Product(SQLModel, table=True):
         CheckConstraint(f"length(name) BETWEEN 1 AND {bounds.PRODUCT_NAME_MAX}", name="ck_product_name_length"),
         CheckConstraint(f"weight IS NULL OR (weight >= 0 AND weight <= {bounds.MAX_WEIGHT_KG:.0f})",
                         name="ck_product_weight_range"),
+        CheckConstraint("receive_tolerance_percent IS NULL OR (receive_tolerance_percent >= 0 AND "
+                        f"receive_tolerance_percent <= {bounds.MAX_TOLERANCE_PERCENT})",
+                        name="ck_product_receive_tolerance_range"),
         # SKUs are looked up ignoring case, so two may not differ only in case.
         Index("uq_product_sku_ci", func.lower(Column("sku")), unique=True),
     )
@@ -25,6 +28,8 @@ class Product(SQLModel, table=True):
     name: str = Field(max_length=bounds.PRODUCT_NAME_MAX)
     weight: float | None = None  # kilograms
     active: bool = True
+    # Over-receipt allowed for this product on any PO, % of what was ordered (a PO's own wins).
+    receive_tolerance_percent: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -135,3 +135,4 @@ class Discrepancy(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
     resolved_by: int | None = Field(default=None, foreign_key="app_user.id")
+    stocktake_id: int | None = Field(default=None, foreign_key="stocktake.id")  # the count that cleared it

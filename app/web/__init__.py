@@ -22,7 +22,15 @@ HOME_TILES = [
     ("inventory.index", "Stock", Role.PICKER, "On hand, allocated, available, incoming"),
     ("products.index", "Products", Role.PICKER, "Find by SKU, name or barcode"),
     ("locations.index", "Locations", Role.PICKER, "Bins, zones and labels"),
+    ("receiving.index", "Receive", Role.PICKER, "Scan a purchase order's stock in"),
+    ("putaway.index", "Put away", Role.PICKER, "Take received stock to its place"),
+    ("stocktakes.count_index", "Count", Role.PICKER, "Count the locations of a stocktake"),
+    ("replenishment.tasks", "Replenish", Role.PICKER, "Fill pick faces from storage"),
     ("inventory.adjust", "Adjust stock", Role.MANAGER, "Found, damaged, lost, corrections"),
+    ("purchase_orders.index", "Purchase orders", Role.MANAGER, "What suppliers are sending, and when"),
+    ("stocktakes.index", "Stocktakes", Role.MANAGER, "Counts, variances, recounts and approval"),
+    ("replenishment.rules", "Pick face min/max", Role.MANAGER, "When and how far to refill pick faces"),
+    ("reason_codes.index", "Reason codes", Role.ADMIN, "The reasons an adjustment may give"),
     ("orders.index", "Orders", Role.PICKER, "Orders mirrored from Starshipit"),
     ("orders.discrepancies", "Discrepancies", Role.MANAGER, "Shipped stock that was not on hand"),
     ("orders.failed_events", "Failed events", Role.MANAGER, "Webhooks that could not be applied"),
@@ -51,7 +59,8 @@ def _register_optional(app: Flask) -> None:
     """Areas added by later work register here (see each module's `bp`)."""
     import importlib
 
-    for name in ("products", "locations", "inventory", "moves", "orders", "admin"):
+    for name in ("products", "locations", "inventory", "moves", "orders", "admin", "purchase_orders", "receiving",
+                 "putaway", "stocktakes", "replenishment", "reason_codes"):
         try:
             module = importlib.import_module(f"app.web.{name}")
         except ModuleNotFoundError as error:

@@ -1,17 +1,12 @@
-"""Purchase orders: stock a supplier is sending (the "incoming" figure) and receiving it.
-
-An open PO counts as incoming until its lines are received; receiving the last of
-every line closes it (status received).
-"""
+"""Purchase orders: stock a supplier is sending (the "incoming" figure until it is received)."""
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
 from app import bounds
 from app.bounds import shown
-from app.catalog import find_product, get_product
+from app.catalog import get_product
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.inventory import Posted, receive_stock
 from app.models import Product, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Warehouse
 from app.timeutil import isoformat
 from app.warehouses import get_warehouse
@@ -77,46 +72,3 @@ def describe(session: Session, order: PurchaseOrder) -> dict:
         "created_at": isoformat(order.created_at),
         "lines": [{"sku": s, "quantity_ordered": o, "quantity_received": r} for s, o, r in lines],
     }
-
-
-def receive(
-    session: Session,
-    *,
-    sku: str,
-    location: str,
-    quantity,
-    po_number: str | None = None,
-    warehouse: str | None = None,
-    user_id: int | None = None,
-) -> Posted:
-    """Receive stock into a location, against an open PO when po_number is given
-    (the movement's reference is the PO number); the PO closes once every line is in."""
-    if not po_number:
-        return receive_stock(session, sku=sku, location=location, quantity=quantity, warehouse=warehouse, user_id=user_id)
-    order = get_purchase_order(session, po_number, for_update=True)
-    if order.status != PurchaseOrderStatus.OPEN:
-        raise Conflict(f"purchase order {order.po_number} is {order.status}", code="purchase_order_closed", field="po_number")
-    if warehouse and get_warehouse(session, warehouse).id != order.warehouse_id:
-        raise ValidationFailed(f"purchase order {order.po_number} is for another warehouse", field="warehouse")
-    product = find_product(session, sku)
-    on_order = session.exec(
-        select(PurchaseOrderLine.id).where(
-            PurchaseOrderLine.purchase_order_id == order.id, PurchaseOrderLine.product_id == product.id
-        )
-    ).first()
-    if on_order is None:
-        raise ValidationFailed(f"{product.sku} is not on purchase order {order.po_number}", field="sku")
-    posted = receive_stock(
-        session, sku=product.sku, location=location, quantity=quantity, po_number=order.po_number, user_id=user_id
-    )
-    session.flush()
-    outstanding = session.exec(
-        select(PurchaseOrderLine.id).where(
-            PurchaseOrderLine.purchase_order_id == order.id,
-            PurchaseOrderLine.quantity_received < PurchaseOrderLine.quantity_ordered,
-        )
-    ).first()
-    if outstanding is None:
-        order.status = PurchaseOrderStatus.RECEIVED
-        session.flush()
-    return posted
