@@ -30,6 +30,8 @@ MAX_STARSHIPIT_ID = 2**63 - 1  # Starshipit's order_id: a 64-bit column
 MAX_OFFSET = 10_000_000  # how far a list may be paged
 MAX_PO_LINES = 1000  # lines on one purchase order
 MAX_TOLERANCE_PERCENT = 100  # over-receipt a manager may allow on a PO or product, % of what was ordered
+MAX_STOCKTAKE_LOCATIONS = 5_000  # locations one stocktake counts
+MAX_CYCLE_DAYS = 3_650  # a cycle count's "not counted for N days" (and its look-back for movers)
 
 # ---- text (characters) ----------------------------------------------------------------------
 
