@@ -27,9 +27,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     security.people_only_sessions(app)
 
-    from app import tasks
+    from app import replenishment, tasks
 
     tasks.init_app(app)
+    replenishment.init_app(app)  # its stock-moved listener: pick faces below their minimum
     return app
 
 

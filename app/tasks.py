@@ -2,9 +2,14 @@
 
 Either way the same job function runs; job functions expect an app context,
 which `wms worker` provides for RQ jobs.
+
+A job is named by its dotted name ("jobs.replenishment.check_pick_face"), so that app/ never
+imports jobs/ (which imports app/): RQ stores the name, and without Redis `resolve` imports the
+function at the moment it runs. A function object is still taken.
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from flask import Flask, current_app
@@ -30,24 +35,39 @@ def queue():
     return current_app.extensions.get("wms.queue")
 
 
-def enqueue(fn: Callable, *args, job_id: str | None = None, **kwargs):
+Job = Callable | str  # a job function, or its dotted name
+
+
+def resolve(fn: Job) -> Callable:
+    """The job function itself, from its dotted name ("jobs.replenishment.check_pick_face")."""
+    if callable(fn):
+        return fn
+    module, _, name = fn.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _name(fn: Job) -> str:
+    return fn.rpartition(".")[2] if isinstance(fn, str) else fn.__name__
+
+
+def enqueue(fn: Job, *args, job_id: str | None = None, **kwargs):
     """Run fn(*args, **kwargs) in the background (RQ) or now (no Redis)."""
     q = queue()
     if q is None:
-        return fn(*args, **kwargs)
+        return resolve(fn)(*args, **kwargs)
     # One round trip: the job's hash and its push onto the queue go in one Redis pipeline
     # (queue.enqueue would make two), and a ready-made description (RQ would otherwise build one
     # from the call's repr).
     with q.connection.pipeline() as pipe:
         job = q.enqueue_call(
             fn, args=args, kwargs=kwargs, job_id=job_id, pipeline=pipe,
-            description=f"{fn.__name__}{args!r}", result_ttl=RESULT_TTL,
+            description=f"{_name(fn)}{args!r}", result_ttl=RESULT_TTL,
         )
         pipe.execute()
     return job
 
 
-def enqueue_in(seconds: float, fn: Callable, *args, job_id: str | None = None, **kwargs):
+def enqueue_in(seconds: float, fn: Job, *args, job_id: str | None = None, **kwargs):
     """Run fn(*args, **kwargs) in the background after `seconds` (RQ's scheduler, which `wms
     worker` runs); without Redis nothing is scheduled (None)."""
     q = queue()
@@ -56,4 +76,4 @@ def enqueue_in(seconds: float, fn: Callable, *args, job_id: str | None = None, *
     from datetime import timedelta
 
     return q.enqueue_in(timedelta(seconds=seconds), fn, *args, job_id=job_id, result_ttl=RESULT_TTL,
-                        description=f"{fn.__name__}{args!r}", **kwargs)
+                        description=f"{_name(fn)}{args!r}", **kwargs)
