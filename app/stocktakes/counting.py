@@ -1,0 +1,266 @@
+"""Counting: a picker (or an integrator's scanner, through the API) records what is in a location,
+product by product, then closes the location. Nothing here hands back what the ledger expects
+unless the stocktake is not blind: a blind count is not steered by the figure it checks.
+
+A count line's `expected` is the ledger's on-hand at the location, read in the same transaction
+that writes the count: the snapshot approval takes the variance against. Each write of a line
+(a scan that adds, a count that replaces) takes it again, so it is the ledger at the moment the
+line last changed. Closing a location writes a zero for every product the ledger holds there that
+was not counted, with the ledger's on-hand at the close as expected.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, and_, insert, literal, select as sa_select
+from sqlmodel import Session, select
+
+from app import bounds
+from app.catalog import find_product
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import (
+    CountStatus,
+    Location,
+    Product,
+    StockLevel,
+    Stocktake,
+    StocktakeLine,
+    StocktakeLocation,
+    StocktakeStatus,
+    User,
+)
+from app.stocktakes.places import counting_row, find_places, get_stocktake, require_open, stocktake_place
+from app.timeutil import utcnow
+from app.warehouses import get_warehouse
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A count recorded: what the counter may see (never what the ledger expects)."""
+
+    stocktake_id: int
+    row_id: int  # the stocktake's row for the location
+    location: str
+    sku: str
+    name: str
+    counted: int  # the line's count now
+    added: int | None = None  # what this scan added; None when the count was set
+
+
+def record_count(session: Session, stocktake_id: int, *, location, product, counted=None, add=None,
+                 user_id: int | None = None) -> Counted:
+    """Count a product at a location of the stocktake: `counted` replaces an earlier count of it
+    (until approval), `add` adds to it (a scan: each scan one unit, or a typed quantity)."""
+    counted, add = _amount(counted, add)
+    stocktake = get_stocktake(session, stocktake_id, lock="share")
+    require_open(stocktake)
+    place, row = stocktake_place(session, stocktake, location, lock=True)
+    return _count(session, stocktake, place, row, product, counted, add, user_id)
+
+
+def record_count_at(session: Session, row_id: int, *, product, counted=None, add=None,
+                    user_id: int | None = None) -> Counted:
+    """`record_count` for the count page, which knows the stocktake's row for the location."""
+    counted, add = _amount(counted, add)
+    stocktake, place, row = counting_row(session, row_id, lock=True)
+    require_open(stocktake)
+    return _count(session, stocktake, place, row, product, counted, add, user_id)
+
+
+def _amount(counted, add) -> tuple[int | None, int | None]:
+    if add is not None:
+        return None, bounds.quantity(add, "quantity", maximum=bounds.MAX_COUNT)
+    return bounds.count(counted, "counted"), None
+
+
+def _count(session, stocktake, place, row, product, counted, add, user_id) -> Counted:
+    _take(session, row, place, user_id)
+    item = find_product(session, product)
+    line = session.exec(
+        select(StocktakeLine).where(StocktakeLine.stocktake_id == stocktake.id,
+                                    StocktakeLine.location_id == place.id, StocktakeLine.product_id == item.id)
+    ).first()
+    if add is not None:
+        before = line.counted if line is not None and line.counted is not None else 0
+        if before + add > bounds.MAX_COUNT:
+            raise ValidationFailed(f"{before:,} {item.sku} counted here already: {add:,} more would pass the "
+                                   f"{bounds.MAX_COUNT:,} one count can hold; set the count instead", field="quantity")
+        counted = before + add
+    expected = session.exec(
+        select(StockLevel.on_hand).where(StockLevel.product_id == item.id, StockLevel.location_id == place.id)
+    ).first() or 0
+    now = utcnow()
+    if line is None:
+        session.add(StocktakeLine(stocktake_id=stocktake.id, location_id=place.id, product_id=item.id,
+                                  expected=expected, counted=counted, counted_at=now, counted_by=user_id))
+    else:
+        line.expected, line.counted, line.counted_at, line.counted_by = expected, counted, now, user_id
+    session.flush()
+    return Counted(stocktake.id, row.id, place.code, item.sku, item.name, counted, add)
+
+
+def _take(session: Session, row: StocktakeLocation, place: Location, user_id: int | None, *,
+          alone: bool = False) -> None:
+    """The counter starts or goes on counting the location (row locked): not once it is closed, not
+    while another person counts it, and a recount not by the person who counted it last time
+    unless they say nobody else can (`alone`)."""
+    if row.status == CountStatus.CLOSED:
+        raise Conflict(f"{place.code} is counted and closed; a manager can order a recount", field="location",
+                       code="location_closed")
+    if row.status == CountStatus.COUNTING:
+        if user_id is not None and row.counted_by is not None and row.counted_by != user_id:
+            raise Conflict(f"{place.code} is being counted by {_name(session, row.counted_by)}; count another "
+                           "location", field="location", code="location_taken")
+        if row.counted_by is None:
+            row.counted_by = user_id
+        return
+    if user_id is not None and row.round > 1 and row.previous_counter == user_id and not alone:
+        raise Conflict(f"you counted {place.code} last time: its recount should be done by someone else. If nobody "
+                       "else can, choose to count it anyway.", field="location", code="recount_by_someone_else")
+    row.status = CountStatus.COUNTING
+    row.counted_by = user_id
+
+
+def _name(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    return user.username if user is not None else "someone else"
+
+
+def start_location(session: Session, row_id: int, *, user_id: int | None, alone: bool = False) -> dict:
+    """Begin counting a location before the first scan (the page's "count it anyway" for a recount
+    by the person who counted it last time)."""
+    stocktake, place, row = counting_row(session, row_id, lock=True)
+    require_open(stocktake)
+    _take(session, row, place, user_id, alone=alone)
+    session.flush()
+    return {"row_id": row.id, "location": place.code, "status": row.status}
+
+
+def close_location(session: Session, stocktake_id: int, location, *, user_id: int | None = None) -> dict:
+    """The location is counted: every product the ledger holds there that was not counted counts
+    as zero. Closing a closed location again changes nothing."""
+    stocktake = get_stocktake(session, stocktake_id, lock="share")
+    require_open(stocktake)
+    place, row = stocktake_place(session, stocktake, location, lock=True)
+    return _close(session, stocktake, place, row, user_id)
+
+
+def close_location_at(session: Session, row_id: int, *, user_id: int | None = None) -> dict:
+    stocktake, place, row = counting_row(session, row_id, lock=True)
+    require_open(stocktake)
+    return _close(session, stocktake, place, row, user_id)
+
+
+def _close(session, stocktake, place, row, user_id) -> dict:
+    if row.status != CountStatus.CLOSED:
+        _take(session, row, place, user_id)
+        now = utcnow()
+        counted = sa_select(StocktakeLine.product_id).where(StocktakeLine.stocktake_id == stocktake.id,
+                                                            StocktakeLine.location_id == place.id)
+        uncounted = sa_select(
+            literal(stocktake.id, Integer), literal(place.id, Integer), StockLevel.product_id, StockLevel.on_hand,
+            literal(0, Integer), literal(now, StocktakeLine.__table__.c.counted_at.type),
+            literal(user_id, Integer),
+        ).where(StockLevel.location_id == place.id, StockLevel.on_hand > 0, StockLevel.product_id.not_in(counted))
+        session.execute(
+            insert(StocktakeLine).from_select(
+                ["stocktake_id", "location_id", "product_id", "expected", "counted", "counted_at", "counted_by"],
+                uncounted,
+            )
+        )
+        row.status = CountStatus.CLOSED
+        row.closed_at = now
+        session.flush()
+    return {"stocktake_id": stocktake.id, "row_id": row.id, "location": place.code, "status": row.status}
+
+
+# ---- what a counter sees -----------------------------------------------------------------------
+
+
+def count_list(session: Session, warehouse_id: int, user_id: int | None) -> list[dict]:
+    """The locations of the warehouse's open stocktakes still to count, the counter's own first
+    (theirs in progress, then waiting, then being counted by others, then recounts they should
+    leave to someone else), each in pick-walk order."""
+    rows = session.exec(
+        select(StocktakeLocation, Location.code, Location.zone, Location.pick_sequence, User.username)
+        .join(Stocktake, Stocktake.id == StocktakeLocation.stocktake_id)
+        .join(Location, Location.id == StocktakeLocation.location_id)
+        .outerjoin(User, User.id == StocktakeLocation.counted_by)
+        .where(Stocktake.warehouse_id == warehouse_id, Stocktake.status == StocktakeStatus.OPEN,
+               StocktakeLocation.status != CountStatus.CLOSED)
+    ).all()
+    result = []
+    for row, code, zone, sequence, by in rows:
+        yours = row.counted_by is not None and row.counted_by == user_id
+        leave = row.status == CountStatus.WAITING and row.round > 1 and row.previous_counter == user_id
+        taken = row.status == CountStatus.COUNTING and not yours and row.counted_by is not None
+        order = 0 if yours else 3 if leave else 2 if taken else 1
+        result.append({
+            "row_id": row.id, "stocktake_id": row.stocktake_id, "location": code, "zone": zone,
+            "status": row.status, "round": row.round, "by": by, "yours": yours, "leave": leave, "taken": taken,
+            "_key": (order, sequence is None, sequence or 0, code),
+        })
+    result.sort(key=lambda item: item.pop("_key"))
+    return result
+
+
+def find_for_count(session: Session, warehouse_code: str | None, scanned) -> int:
+    """The row to count for a scanned location: the open stocktake of the warehouse that counts it."""
+    site = get_warehouse(session, warehouse_code)
+    code = bounds.scan(scanned, "location")
+    if not code:
+        raise ValidationFailed("scan or type a location", field="location")
+    (place,) = find_places(session, site, [code], "location", listed=False)
+    row_id = session.exec(
+        select(StocktakeLocation.id)
+        .join(Stocktake, Stocktake.id == StocktakeLocation.stocktake_id)
+        .where(StocktakeLocation.location_id == place.id, Stocktake.status == StocktakeStatus.OPEN)
+    ).first()
+    if row_id is None:
+        raise NotFound(f"{place.code} is not in an open stocktake: nothing to count there", field="location")
+    return row_id
+
+
+def location_sheet(session: Session, row_id: int, user_id: int | None) -> dict:
+    """The count page of one location: what this round has counted there so far, by whom; what the
+    ledger holds there only when the stocktake is not blind (`expected` is None when it is)."""
+    stocktake, place, row = counting_row(session, row_id)
+    closed = row.status == CountStatus.CLOSED
+    lines = []
+    if not closed:  # once closed, its lines include the zeros of what was expected: not for a counter
+        lines = [
+            {"sku": sku, "name": name, "counted": counted}
+            for sku, name, counted in session.exec(
+                select(Product.sku, Product.name, StocktakeLine.counted)
+                .join(Product, Product.id == StocktakeLine.product_id)
+                .where(StocktakeLine.stocktake_id == stocktake.id, StocktakeLine.location_id == place.id)
+                .order_by(StocktakeLine.counted_at.desc(), StocktakeLine.id.desc())
+            )
+        ]
+    expected = None
+    if not stocktake.blind and not closed:
+        expected = [
+            {"sku": sku, "name": name, "on_hand": on_hand}
+            for sku, name, on_hand in session.exec(
+                select(Product.sku, Product.name, StockLevel.on_hand)
+                .join(StockLevel, and_(StockLevel.product_id == Product.id, StockLevel.location_id == place.id))
+                .where(StockLevel.on_hand > 0)
+                .order_by(Product.sku)
+            )
+        ]
+    return {
+        "row_id": row.id,
+        "stocktake_id": stocktake.id,
+        "stocktake_open": stocktake.status == StocktakeStatus.OPEN,
+        "location": place.code,
+        "zone": place.zone,
+        "status": row.status,
+        "round": row.round,
+        "by": _name(session, row.counted_by) if row.counted_by else None,
+        "yours": row.counted_by is not None and row.counted_by == user_id,
+        "leave": row.status == CountStatus.WAITING and row.round > 1 and row.previous_counter == user_id,
+        "taken": row.status == CountStatus.COUNTING and row.counted_by not in (None, user_id),
+        "blind": stocktake.blind,
+        "lines": lines,
+        "expected": expected,
+    }

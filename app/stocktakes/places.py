@@ -1,0 +1,137 @@
+"""Finding a stocktake, the locations a request names, and a stocktake's own row for a location."""
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app import bounds
+from app.bounds import shown
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import (
+    PHYSICAL_TYPES,
+    Location,
+    Stocktake,
+    StocktakeLocation,
+    StocktakeStatus,
+    Warehouse,
+)
+
+_PHYSICAL = [str(t) for t in PHYSICAL_TYPES]
+
+
+def get_stocktake(session: Session, stocktake_id: int, *, lock: str | None = None) -> Stocktake:
+    """The stocktake, optionally locked: "share" for a count or a close (many at once), "update"
+    for a recount, an approval or a cancel (one at a time, after the counts in flight)."""
+    statement = select(Stocktake).where(Stocktake.id == stocktake_id)
+    if lock:
+        statement = statement.with_for_update(read=lock == "share").execution_options(populate_existing=True)
+    stocktake = session.exec(statement).first()
+    if stocktake is None:
+        raise NotFound(f"no stocktake {stocktake_id}", field="stocktake_id")
+    return stocktake
+
+
+def require_open(stocktake: Stocktake) -> None:
+    if stocktake.status != StocktakeStatus.OPEN:
+        raise Conflict(f"stocktake {stocktake.id} is {stocktake.status}: it can no longer change",
+                       code=f"stocktake_{stocktake.status}")
+
+
+def scanned_codes(values, field: str) -> list[str]:
+    """What a request lists as locations: each scanned or typed, none blank."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise ValidationFailed("list the locations to count", field=field)
+    if not values:
+        raise ValidationFailed("name at least one location", field=field)
+    if len(values) > bounds.MAX_STOCKTAKE_LOCATIONS:
+        raise ValidationFailed(f"{len(values):,} locations is more than the {bounds.MAX_STOCKTAKE_LOCATIONS:,} one "
+                               "stocktake counts", field=field)
+    codes = []
+    for number, value in enumerate(values):
+        code = bounds.scan(value, f"{field}.{number}", label="location")
+        if not code:
+            raise ValidationFailed("scan or type a location", field=f"{field}.{number}")
+        codes.append(code)
+    return codes
+
+
+def find_places(session: Session, warehouse: Warehouse, codes: list[str], field: str, *, listed: bool = True
+                ) -> list[Location]:
+    """The physical locations of the warehouse these codes or barcodes name (case ignored), in
+    order, each once; two selects (by code, by barcode) whatever the number of codes. A refusal
+    names `field`.<index> (`field` alone when not `listed`)."""
+    by_code = {
+        place.code: place
+        for place in session.exec(
+            select(Location).where(Location.warehouse_id == warehouse.id, Location.type.in_(_PHYSICAL),
+                                   Location.code.in_(sorted({c.upper() for c in codes})))
+        )
+    }
+    missing = [c for c in codes if c.upper() not in by_code]
+    by_barcode: dict[str, Location] = {}
+    if missing:
+        for place in session.exec(
+            select(Location)
+            .where(Location.warehouse_id == warehouse.id, Location.type.in_(_PHYSICAL),
+                   func.lower(Location.barcode).in_(sorted({c.lower() for c in missing})))
+            .order_by(Location.id.desc())  # the first made wins, as in warehouses.find_location
+        ):
+            by_barcode[place.barcode.lower()] = place
+    found, seen = [], {}
+    for number, code in enumerate(codes):
+        place = by_code.get(code.upper()) or by_barcode.get(code.lower())
+        where = f"{field}.{number}" if listed else field
+        if place is None:
+            raise NotFound(_not_here(session, warehouse, code), field=where)
+        if place.id in seen:
+            raise ValidationFailed(f"{place.code} is listed twice (as {shown(codes[seen[place.id]])} and "
+                                   f"{shown(code)})", field=where)
+        seen[place.id] = number
+        found.append(place)
+    return found
+
+
+def _not_here(session: Session, warehouse: Warehouse, code: str) -> str:
+    """No location `code` in the warehouse: and where it is, when another warehouse has it."""
+    elsewhere = session.exec(
+        select(Warehouse.code)
+        .join(Location, Location.warehouse_id == Warehouse.id)
+        .where(Location.code == code.upper(), Location.type.in_(_PHYSICAL), Warehouse.id != warehouse.id)
+        .order_by(Warehouse.code)
+    ).first()
+    if elsewhere:
+        return f"location {shown(code)} is in warehouse {elsewhere}, not in {warehouse.code}"
+    return f"no location {shown(code)} in warehouse {warehouse.code}"
+
+
+def stocktake_place(session: Session, stocktake: Stocktake, scanned, *, field: str = "location",
+                    lock: bool = False) -> tuple[Location, StocktakeLocation]:
+    """The location a scan names and the stocktake's row for it (locked for a change)."""
+    code = bounds.scan(scanned, field, label="location")
+    if not code:
+        raise ValidationFailed("scan or type a location", field=field)
+    warehouse = session.get(Warehouse, stocktake.warehouse_id)
+    (place,) = find_places(session, warehouse, [code], field, listed=False)
+    statement = select(StocktakeLocation).where(StocktakeLocation.stocktake_id == stocktake.id,
+                                                StocktakeLocation.location_id == place.id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    row = session.exec(statement).first()
+    if row is None:
+        raise NotFound(f"location {place.code} is not part of stocktake {stocktake.id}", field=field)
+    return place, row
+
+
+def counting_row(session: Session, row_id: int, *, lock: bool = False) -> tuple[Stocktake, Location, StocktakeLocation]:
+    """A stocktake's location by the row's id (the count pages' addresses); with `lock`, the
+    stocktake shared and then the row for update (the order every count takes its locks in)."""
+    row = session.get(StocktakeLocation, row_id)
+    if row is None:
+        raise NotFound(f"no location {row_id} to count")
+    stocktake = get_stocktake(session, row.stocktake_id, lock="share" if lock else None)
+    if lock:
+        row = session.exec(
+            select(StocktakeLocation).where(StocktakeLocation.id == row_id)
+            .with_for_update().execution_options(populate_existing=True)
+        ).one()
+    return stocktake, session.get(Location, row.location_id), row
