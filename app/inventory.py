@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from app import bounds, ledger
 from app.bounds import shown
-from app.catalog import by_gtin, find_product, get_product
+from app.catalog import by_gtin, get_product
 from app.db import driver_rows
 from app.errors import NotFound, ValidationFailed
 from app.models import (
@@ -255,46 +255,19 @@ def receive_stock(
     sku: str,
     location: str,
     quantity,
-    po_number: str | None = None,
     warehouse: str | None = None,
     user_id: int | None = None,
+    reference: str | None = None,
 ) -> Posted:
-    """Stock arriving from a supplier, against a purchase order line when po_number is given."""
+    """Stock arriving from a supplier into a location (sku may be a scanned barcode). Receiving
+    against a purchase order is app.inbound.receiving's: it passes the PO number as reference."""
     quantity = bounds.quantity(quantity)
-    if po_number:
-        product = find_product(session, sku)
-        # Receipts against one PO take turns (row lock), so no received quantity is lost.
-        po_number = bounds.scan(po_number, "po_number", label="PO number")
-        order = session.exec(
-            select(PurchaseOrder)
-            .where(PurchaseOrder.po_number == po_number)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).first()
-        if order is None:
-            raise NotFound(f"no purchase order {shown(po_number)}", field="po_number")
-        site = session.get(Warehouse, order.warehouse_id)
-        line = session.exec(
-            select(PurchaseOrderLine)
-            .where(PurchaseOrderLine.purchase_order_id == order.id, PurchaseOrderLine.product_id == product.id)
-            .execution_options(populate_existing=True)
-        ).first()
-        if line is None:
-            raise ValidationFailed(f"{product.sku} is not on purchase order {shown(po_number)}", field="sku")
-        if line.quantity_received + quantity > bounds.MAX_BALANCE:
-            raise ValidationFailed(f"{product.sku} has {line.quantity_received:,} received on this order already; "
-                                   f"at most {bounds.MAX_BALANCE:,} can be", field="quantity")
-        line.quantity_received += quantity
-        floor = _Floor.find(
-            session, warehouse=site.code, product=sku, by_barcode=True, places=[location], kind=LocationType.SUPPLIER
-        )
-        product = floor.product(by_barcode=True)
-    else:
-        floor = _Floor.find(
-            session, warehouse=warehouse, product=sku, by_barcode=True, places=[location], kind=LocationType.SUPPLIER
-        )
-        product = floor.product(by_barcode=True)
-        floor.warehouse_id()
+    reference = bounds.text(reference, "reference", max_length=bounds.REFERENCE_MAX, required=False)
+    floor = _Floor.find(
+        session, warehouse=warehouse, product=sku, by_barcode=True, places=[location], kind=LocationType.SUPPLIER
+    )
+    floor.warehouse_id()
+    product = floor.product(by_barcode=True)
     place = floor.place(0)
     supplier = floor.virtual()
     posting = ledger.move(
@@ -304,7 +277,7 @@ def receive_stock(
         quantity=quantity,
         from_location=supplier,
         to_location=place,
-        reference=po_number,
+        reference=reference,
         user_id=user_id,
     )
     return _posted(posting, place, product, supplier, place)

@@ -1,7 +1,7 @@
 """Stock: adjustments, transfers, receipts, the stock of a SKU, and the movement ledger."""
 from __future__ import annotations
 
-from app import bounds, db
+from app import db
 from app.api import bp, schemas
 from app.api.spec import operation
 from app.inbound import receiving
@@ -52,16 +52,17 @@ def transfer(body: schemas.TransferIn):
     tag="stock",
     field_names={"product": "sku"},
     rules={
-        "sku": "the product is not on the purchase order",
+        "sku": "the product is not on the purchase order (code not_on_purchase_order)",
         "warehouse": "the purchase order is for another warehouse",
-        "quantity": f"the purchase order line would have more than {bounds.MAX_BALANCE:,} received",
     },
 )
 def receive(body: schemas.ReceiptIn):
     """Receive stock from a supplier into a location, against a purchase order when po_number is given.
-    The movement's reference is the PO number; the PO closes when every line is fully received."""
-    posted = db.atomic(receiving.receive, **body.model_dump())
-    return {"movement_id": posted.movement.id, "on_hand": posted.on_hand}
+    With a PO this is a receipt of one line (as POST /purchase-orders/{po_number}/receipts): the
+    movement's reference is the PO number, a putaway task is made, 409 over_receipt past the PO's
+    tolerance, 409 purchase_order_closed once it is received, closed or cancelled."""
+    posted = db.atomic(receiving.receive_one, **body.model_dump())
+    return {"movement_id": posted.movement_id, "on_hand": posted.on_hand}
 
 
 @bp.get("/stock/<path_except(adjustments, transfers, receipts):sku>")
