@@ -273,6 +273,7 @@ class RuleSaved:
     created: bool
     product_id: int
     location_id: int
+    below_minimum: bool  # the pick face holds less than its (new) minimum
 
 
 def _pick_face(session: Session, warehouse_id: int, scanned, field: str = "location") -> Location:
@@ -309,16 +310,20 @@ def set_rule(session: Session, *, sku, location, min, max, warehouse=None) -> Ru
         index_elements=["product_id", "location_id"],
         set_={"minimum": minimum, "maximum": maximum, "updated_at": now},
     ))
+    on_hand = session.execute(
+        select(StockLevel.on_hand).where(StockLevel.product_id == product.id, StockLevel.location_id == place.id)
+    ).scalar() or 0
     rule = {"sku": product.sku, "location": place.code, "warehouse": site.code, "min": minimum, "max": maximum}
-    return RuleSaved(rule, existing is None, product.id, place.id)
+    return RuleSaved(rule, existing is None, product.id, place.id, below_minimum(on_hand, minimum))
 
 
 def save_rule(**request) -> RuleSaved:
-    """set_rule in its own transaction, then the pick face checked at once (a new minimum above
-    what it holds calls for a task now)."""
+    """set_rule in its own transaction; then, when the pick face holds less than its new minimum,
+    a check at once (it calls for a task now, whether or not any stock moves)."""
     saved = db.atomic(set_rule, **request)
     rules_changed()
-    wake_check(saved.product_id, saved.location_id)
+    if saved.below_minimum:
+        wake_check(saved.product_id, saved.location_id)
     return saved
 
 
