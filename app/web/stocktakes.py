@@ -27,11 +27,13 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 
 def _codes(values: list[str]) -> list[str]:
     """Location codes as a form sends them (checkboxes, or codes typed or scanned into a box, one
-    per line or separated by commas), each once, in order."""
-    codes = []
+    per line or separated by commas), each once (case ignored), in order."""
+    codes: dict[str, str] = {}
     for value in values:
-        codes += [code for code in _SEPARATORS.split(value) if code]
-    return list(dict.fromkeys(codes))
+        for code in _SEPARATORS.split(value):
+            if code:
+                codes.setdefault(code.upper(), code)
+    return list(codes.values())
 
 
 def _blind() -> bool:
