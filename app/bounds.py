@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date, datetime
 
 from app.errors import ValidationFailed
 
@@ -32,6 +33,7 @@ MAX_PO_LINES = 1000  # lines on one purchase order
 MAX_TOLERANCE_PERCENT = 100  # over-receipt a manager may allow on a PO or product, % of what was ordered
 MAX_STOCKTAKE_LOCATIONS = 5_000  # locations one stocktake counts
 MAX_CYCLE_DAYS = 3_650  # a cycle count's "not counted for N days" (and its look-back for movers)
+FIRST_YEAR, LAST_YEAR = 2000, 2999  # a date a person gives (a PO's expected date) is in these years
 
 # ---- text (characters) ----------------------------------------------------------------------
 
@@ -174,6 +176,44 @@ def signed_quantity(value, field: str = "quantity", *, label: str | None = None)
 def count(value, field: str = "counted", *, label: str | None = None) -> int:
     """Units counted of one product at one location: 0 to MAX_COUNT."""
     return whole(value, field, minimum=0, maximum=MAX_COUNT, label=label)
+
+
+def tolerance_percent(value, field: str = "tolerance_percent", *, label: str | None = None) -> int | None:
+    """An over-receipt tolerance: blank (none set) or a whole percent from 0 to MAX_TOLERANCE_PERCENT."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return whole(value, field, minimum=0, maximum=MAX_TOLERANCE_PERCENT, label=label or "tolerance (%)")
+
+
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+DAY_PATTERN = "^2[0-9]{3}-[0-9]{2}-[0-9]{2}$"  # with JSON Schema's format "date": exactly what `day` takes
+assert (FIRST_YEAR, LAST_YEAR) == (2000, 2999), "DAY_PATTERN states these years"
+
+
+def day(value, field: str, *, label: str | None = None, required: bool = False) -> date | None:
+    """A calendar date written YYYY-MM-DD (as a date field sends it), from FIRST_YEAR to LAST_YEAR.
+    Blank is None, or refused when required."""
+    label = label or field.replace("_", " ")
+    if isinstance(value, date) and not isinstance(value, datetime):
+        found = value
+    elif value is None or isinstance(value, str):
+        typed = (value or "").strip()
+        if not typed:
+            if required:
+                raise ValidationFailed(f"{label} is required", field=field)
+            return None
+        written = _DAY.fullmatch(typed)
+        if written is None:
+            raise ValidationFailed(f"{label} must be a date written YYYY-MM-DD, not {shown(typed)!r}", field=field)
+        try:
+            found = date(*(int(part) for part in written.groups()))
+        except ValueError:
+            raise ValidationFailed(f"{label} {typed} is not a day of the calendar", field=field) from None
+    else:
+        raise ValidationFailed(f"{label} must be a date written YYYY-MM-DD, not {shown(value)!r}", field=field)
+    if not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise ValidationFailed(f"{label} must be from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31", field=field)
+    return found
 
 
 def pick_sequence(value, field: str = "pick_sequence") -> int | None:

@@ -18,6 +18,7 @@ from app.bounds import shown
 from app.catalog import by_gtin, get_product
 from app.db import driver_rows
 from app.errors import NotFound, ValidationFailed
+from app.inbound.incoming import incoming_by_product, incoming_by_warehouse, incoming_total
 from app.models import (
     PHYSICAL_TYPES,
     Location,
@@ -25,9 +26,6 @@ from app.models import (
     Movement,
     MovementType,
     Product,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    PurchaseOrderStatus,
     StockLevel,
     Warehouse,
 )
@@ -283,32 +281,9 @@ def receive_stock(
     return _posted(posting, place, product, supplier, place)
 
 
-def _still_expected(*columns):
-    """SELECT columns FROM the purchase order lines still expected: on an open order, and not
-    all received. `_EXPECTED` is how many units they still bring."""
-    return (
-        select(*columns)
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(
-            PurchaseOrder.status == PurchaseOrderStatus.OPEN,
-            PurchaseOrderLine.quantity_ordered > PurchaseOrderLine.quantity_received,
-        )
-    )
-
-
-_EXPECTED = func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received)
-
-
-def incoming_by_product(session: Session, product_ids: list[int] | None = None) -> dict[int, int]:
-    """Quantity still expected on open purchase orders, per product."""
-    statement = _still_expected(PurchaseOrderLine.product_id, _EXPECTED).group_by(PurchaseOrderLine.product_id)
-    if product_ids is not None:
-        statement = statement.where(PurchaseOrderLine.product_id.in_(product_ids))
-    return {pid: int(total) for pid, total in session.exec(statement)}
-
-
 def stock_summary(session: Session, sku: str) -> dict:
-    """One product's stock: totals and every location that holds some (one query)."""
+    """One product's stock: totals, every location that holds some (one query), and what is still
+    expected per warehouse (a second query, only when some is)."""
     typed = bounds.scan(sku, "sku", label="SKU")
     rows = session.execute(_summary_statement(), {"sku": typed}).all()
     if not rows:
@@ -322,6 +297,7 @@ def stock_summary(session: Session, sku: str) -> dict:
         "allocated": allocated,
         "available": on_hand - allocated,
         "incoming": int(rows[0].incoming),
+        "incoming_by_warehouse": incoming_by_warehouse(session, rows[0].product_id) if rows[0].incoming else [],
         "locations": [
             {"warehouse": row.warehouse, "location": row.location, "on_hand": row.on_hand, "allocated": row.allocated}
             for row in held
@@ -331,15 +307,14 @@ def stock_summary(session: Session, sku: str) -> dict:
 
 @lru_cache(maxsize=None)
 def _summary_statement():
-    """The product by SKU, what is still expected on open purchase orders (as in
-    `incoming_by_product`), and one row per location holding some (none: one row of NULLs).
+    """The product by SKU, what is still expected on open and partially received purchase orders
+    (app.inbound.incoming), and one row per location holding some (none: one row of NULLs).
     Built once: the lookup is on the API's hot path."""
-    incoming = (
-        _still_expected(func.coalesce(_EXPECTED, 0)).where(PurchaseOrderLine.product_id == Product.id).scalar_subquery()
-    )
+    incoming = incoming_total(Product.id)
     return (
         select(
             Product.sku,
+            Product.id.label("product_id"),
             incoming.label("incoming"),
             Warehouse.code.label("warehouse"),
             Location.code.label("location"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -155,3 +156,37 @@ def lookup(*, nullable: bool = False, description: str | None = None, label: str
 
     return Annotated[str | None if nullable else str,
                      *_field(schema, checked, nullable=nullable, description=description, label=label)]
+
+
+# ---- dates and choices ----------------------------------------------------------------------
+
+
+def day(*, nullable: bool = True, description: str | None = None) -> Any:
+    """A calendar day (bounds.day) written exactly YYYY-MM-DD: JSON Schema's format "date", in the
+    years bounds.DAY_PATTERN states."""
+    schema = {"type": "string", "format": "date", "pattern": bounds.DAY_PATTERN}
+
+    def checked(value, field, label_, from_json):
+        text_ = _text_only(value, label_)
+        if re.fullmatch(bounds.DAY_PATTERN, text_) is None:  # exactly: no spaces around, as the schema says
+            raise ValidationFailed(f"{label_} must be a date written YYYY-MM-DD, not {shown_json(value)}")
+        return bounds.day(text_, field, label=label_)
+
+    return Annotated[date | None if nullable else date,
+                     *_field(schema, checked, nullable=nullable, description=description, label=None)]
+
+
+def choice(values: tuple[str, ...], *, nullable: bool = False, description: str | None = None) -> Any:
+    """One of `values` (lower-case words), written in any case ("OPEN", "Open"): the lower-case
+    value. The pattern spells each letter both ways, so the document says exactly that."""
+    spelled = "|".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in v) for v in values)
+    schema = {"type": "string", "pattern": f"^(?:{spelled})$"}
+
+    def checked(value, field, label_, from_json):
+        text_ = _text_only(value, label_)
+        if not (text_.isascii() and text_.lower() in values):
+            raise ValidationFailed(f"{label_} must be one of {', '.join(values)} (any case), not {shown_json(value)}")
+        return text_.lower()
+
+    return Annotated[str | None if nullable else str,
+                     *_field(schema, checked, nullable=nullable, description=description, label=None)]

@@ -216,12 +216,19 @@ class StockAt(Answer):
     allocated: int
 
 
+class IncomingAt(Answer):
+    warehouse: str
+    incoming: int
+
+
 class StockSummary(Answer):
     sku: str
     on_hand: int
     allocated: int
     available: int
-    incoming: int = Field(description="still expected on open purchase orders")
+    incoming: int = Field(description="still expected on open and partially received purchase orders")
+    incoming_by_warehouse: list[IncomingAt] = Field(description="incoming per warehouse (a PO is for one); "
+                                                                "warehouses expecting none are left out")
     locations: list[StockAt]
 
 
@@ -264,6 +271,14 @@ class PurchaseOrderIn(Body):
     supplier: fields.text(bounds.SUPPLIER_MAX)
     warehouse: OptionalWarehouse = None
     lines: list[PurchaseOrderLineIn] = Field(min_length=1, max_length=bounds.MAX_PO_LINES)
+    expected_at: fields.day(description="the day the stock is expected (YYYY-MM-DD); late after it") = None
+    status: fields.choice(("draft", "open"), nullable=True,
+                          description="draft (not expected yet: open it later) or open (expected at once, "
+                                      "the default); any case") = None
+    tolerance_percent: fields.whole(bounds.tolerance_percent, 0, bounds.MAX_TOLERANCE_PERCENT, nullable=True,
+                                    description="over-receipt allowed on every line, % of what was ordered; "
+                                                "when left out, each product's own (else none)") = None
+    note: fields.text(bounds.NOTE_MAX, required=False, nullable=True) = None
 
 
 class PurchaseOrderPath(Path):
@@ -280,6 +295,11 @@ class PurchaseOrder(Answer):
     po_number: str
     supplier: str
     warehouse: str
-    status: str
+    status: str = Field(description="draft, open, partially_received, received, closed (short) or cancelled")
     created_at: str
+    expected_at: str | None = Field(description="the day expected, YYYY-MM-DD")
+    late: bool = Field(description="still expected (open or partially received) and its expected day has passed (UTC)")
+    tolerance_percent: int | None
+    note: str | None
+    closed_at: str | None = Field(description="when a manager closed it short or cancelled it, RFC 3339 UTC")
     lines: list[PurchaseOrderLine]

@@ -126,12 +126,13 @@ def can(action: Action, status: str, lines: Lines = ()) -> bool:
 def refusal(action: Action, status: str, lines: Lines, po_number: str) -> Conflict | None:
     """Why `action` cannot be done to an order with this status and lines (a Conflict), or None."""
     action = Action(action)
+    counts = list(lines)
+    if action == Action.CANCEL and status in EXPECTED and (status != Status.OPEN or received_any(counts)):
+        return Conflict(f"purchase order {shown(po_number)} has stock received against it: close it short instead "
+                        "of cancelling it", code=CONFLICT_CODE, field="po_number")
     if status not in _FROM[action]:
         return Conflict(f"purchase order {shown(po_number)} is {label(status)}: {_ONLY[action]}",
                         code=CONFLICT_CODE, field="po_number")
-    if action == Action.CANCEL and received_any(lines):
-        return Conflict(f"purchase order {shown(po_number)} has stock received against it: close it short instead "
-                        "of cancelling it", code=CONFLICT_CODE, field="po_number")
     return None
 
 
