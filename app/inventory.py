@@ -13,7 +13,8 @@ from typing import NamedTuple
 from sqlalchemy import and_, bindparam, func
 from sqlmodel import Session, select
 
-from app import bounds, ledger
+from app import bounds, ledger, reason_codes
+from app.availability import available, available_sql
 from app.bounds import shown
 from app.catalog import by_gtin, get_product
 from app.db import driver_rows
@@ -31,9 +32,6 @@ from app.models import (
 )
 from app.timeutil import isoformat
 from app.warehouses import usable_location, virtual_location
-
-ADJUSTMENT_REASONS = ("found", "damaged", "lost", "correction", "count", "expired", "returned")
-
 
 @dataclass
 class Posted:
@@ -60,7 +58,7 @@ _PHYSICAL_SQL = ", ".join(f"'{t}'" for t in sorted(str(t) for t in PHYSICAL_TYPE
 
 
 @lru_cache(maxsize=None)
-def _floor_query(by_warehouse_code: bool, by_barcode: bool, places: int, with_virtual: bool):
+def _floor_query(by_warehouse_code: bool, by_barcode: bool, places: int, with_virtual: bool, with_reason: bool = False):
     site = (
         "(SELECT id FROM warehouse WHERE code = :warehouse)"
         if by_warehouse_code
@@ -98,6 +96,11 @@ def _floor_query(by_warehouse_code: bool, by_barcode: bool, places: int, with_vi
                                        warehouse_id="warehouse_id", active="active", name="NULL")
             + f" FROM location WHERE warehouse_id = {site} AND type = :kind"
         )
+    if with_reason:  # the reason code given (app.reason_codes): name is its label
+        parts.append(
+            "SELECT " + columns.format(role="'reason'", id="0", code="code", type="NULL", warehouse_id="NULL",
+                                       active="active", name="label") + " FROM reason_code WHERE code = :reason"
+        )
     return " UNION ALL ".join(parts) + " ORDER BY id"
 
 
@@ -124,22 +127,26 @@ class _Floor:
     product_typed: str
     place_scans: tuple[str, ...]
     kind: str | None
+    reason_given: str = ""
 
     @classmethod
-    def find(cls, session, *, warehouse, product, by_barcode, places, kind=None):
+    def find(cls, session, *, warehouse, product, by_barcode, places, kind=None, reason=None):
         typed, product = product, bounds.scan(product, "product" if by_barcode else "sku")
         scans = tuple(bounds.scan(place, "location") for place in places)
+        reason = reason_codes.given(reason)
         params = {"product": product, "kind": str(kind) if kind else None}
+        if reason:
+            params["reason"] = reason
         warehouse = bounds.scan(warehouse, "warehouse")
         if warehouse:
             params["warehouse"] = warehouse.upper()
         for number, scan in enumerate(scans):
             params[f"code{number}"], params[f"scan{number}"] = scan.upper(), scan
-        statement = _floor_query(bool(warehouse), by_barcode, len(scans), kind is not None)
+        statement = _floor_query(bool(warehouse), by_barcode, len(scans), kind is not None, bool(reason))
         rows: dict[str, object] = {}
         for row in driver_rows(session.connection(), statement, params):  # ordered by id: the first one wins
             rows.setdefault(row[0], _Found(*row))
-        return cls(session, rows, warehouse, product, typed, scans, kind)
+        return cls(session, rows, warehouse, product, typed, scans, kind, reason)
 
     def warehouse_id(self) -> int:
         site = self.rows.get("warehouse")
@@ -177,6 +184,18 @@ class _Floor:
         found = self.rows.get("virtual")
         return found if found is not None else virtual_location(self.session, self.warehouse_id(), self.kind)
 
+    def reason(self, given, *, why: str = "a reason is required") -> str | None:
+        """The active reason code given (None when none was), or the refusal in words: `why` says
+        why one is needed when it is and none was given."""
+        if not self.reason_given:
+            if why:
+                raise reason_codes.missing(self.session, why)
+            return None
+        found = self.rows.get("reason")
+        if found is None or not found.active:
+            raise reason_codes.refusal(self.session, given, found is not None)
+        return found.code
+
 
 def adjust_stock(
     session: Session,
@@ -189,13 +208,15 @@ def adjust_stock(
     user_id: int | None = None,
     reference: str | None = None,
 ) -> Posted:
-    """Add (quantity > 0) or remove (quantity < 0) stock at a location, with a reason code."""
-    if reason not in ADJUSTMENT_REASONS:
-        raise ValidationFailed(f"reason must be one of {', '.join(ADJUSTMENT_REASONS)}", field="reason")
+    """Add (quantity > 0) or remove (quantity < 0) stock at a location, with an active reason code
+    (app.reason_codes; any case)."""
+    typed_reason, reason = reason, reason_codes.given(reason)
     quantity = bounds.signed_quantity(quantity)
     reference = bounds.text(reference, "reference", max_length=bounds.REFERENCE_MAX, required=False)
     kind = LocationType.COUNT if reason == "count" else LocationType.ADJUSTMENT
-    floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=False, places=[location], kind=kind)
+    floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=False, places=[location], kind=kind,
+                        reason=reason)
+    reason = floor.reason(typed_reason)
     floor.warehouse_id()
     product = floor.product(by_barcode=False)
     place = floor.place(0)
@@ -231,18 +252,25 @@ def transfer_stock(
     warehouse: str | None = None,
     user_id: int | None = None,
     type: str = MovementType.TRANSFER,
+    reason: str | None = None,
 ) -> Posted:
-    """Move free stock between two physical locations (sku may be a scanned barcode)."""
+    """Move free stock between two physical locations (sku may be a scanned barcode). Moving it
+    into a quarantine location needs an active reason code; any move may give one. The movement
+    keeps the reason."""
     quantity = bounds.quantity(quantity)
-    floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=True, places=[from_location, to_location])
+    floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=True, places=[from_location, to_location],
+                        reason=reason)
     floor.warehouse_id()
     product = floor.product(by_barcode=True)
     source = floor.place(0, "from_location")
     target = floor.place(1, "to_location")
     if source.id == target.id:
         raise ValidationFailed("from and to are the same location", field="to_location")
+    reason = floor.reason(reason, why=f"moving stock into quarantine ({target.code}) needs a reason"
+                          if target.type == LocationType.QUARANTINE else "")
     posting = ledger.move(
-        session, type=type, product_id=product.id, quantity=quantity, from_location=source, to_location=target, user_id=user_id
+        session, type=type, product_id=product.id, quantity=quantity, from_location=source, to_location=target,
+        reason=reason, user_id=user_id,
     )
     return _posted(posting, target, product, source, target)
 
@@ -295,11 +323,12 @@ def stock_summary(session: Session, sku: str) -> dict:
         "sku": rows[0].sku,
         "on_hand": on_hand,
         "allocated": allocated,
-        "available": on_hand - allocated,
+        "available": sum(available(row.type, row.on_hand, row.allocated) for row in held),  # quarantine: none
         "incoming": int(rows[0].incoming),
         "incoming_by_warehouse": incoming_by_warehouse(session, rows[0].product_id) if rows[0].incoming else [],
         "locations": [
-            {"warehouse": row.warehouse, "location": row.location, "on_hand": row.on_hand, "allocated": row.allocated}
+            {"warehouse": row.warehouse, "location": row.location, "type": row.type, "on_hand": row.on_hand,
+             "allocated": row.allocated}
             for row in held
         ],
     }
@@ -318,6 +347,7 @@ def _summary_statement():
             incoming.label("incoming"),
             Warehouse.code.label("warehouse"),
             Location.code.label("location"),
+            Location.type,
             StockLevel.on_hand,
             StockLevel.allocated,
         )
@@ -336,10 +366,12 @@ def stock_by_product(session: Session, query: str = "", *, limit: int = 50, offs
 
     products = search_products(session, query, limit=limit, offset=offset)
     ids = [p.id for p in products]
+    free = func.sum(available_sql(Location.type, StockLevel.on_hand, StockLevel.allocated))  # quarantine: none
     totals = {
-        pid: (int(h or 0), int(a or 0))
-        for pid, h, a in session.exec(
-            select(StockLevel.product_id, func.sum(StockLevel.on_hand), func.sum(StockLevel.allocated))
+        pid: (int(h or 0), int(a or 0), int(f or 0))
+        for pid, h, a, f in session.exec(
+            select(StockLevel.product_id, func.sum(StockLevel.on_hand), func.sum(StockLevel.allocated), free)
+            .join(Location, Location.id == StockLevel.location_id)
             .where(StockLevel.product_id.in_(ids))
             .group_by(StockLevel.product_id)
         )
@@ -347,13 +379,13 @@ def stock_by_product(session: Session, query: str = "", *, limit: int = 50, offs
     incoming = incoming_by_product(session, ids)
     result = []
     for product in products:
-        on_hand, allocated = totals.get(product.id, (0, 0))
+        on_hand, allocated, free = totals.get(product.id, (0, 0, 0))
         result.append(
             {
                 "product": product,
                 "on_hand": on_hand,
                 "allocated": allocated,
-                "available": on_hand - allocated,
+                "available": free,
                 "incoming": incoming.get(product.id, 0),
             }
         )
@@ -380,8 +412,10 @@ def movement_history(
     location_id: int | None = None,
     before_id: int | None = None,
     limit: int = 50,
+    warehouse_id: int | None = None,
 ) -> list[dict]:
-    """Movements newest first, filtered; page on with before_id (the last id seen)."""
+    """Movements newest first, filtered (warehouse_id: the movements in that warehouse; both sides
+    of a movement are in one); page on with before_id (the last id seen)."""
     source = Location.__table__.alias("source")
     target = Location.__table__.alias("target")
     statement = (
@@ -400,6 +434,8 @@ def movement_history(
         statement = statement.where(Movement.type == type)
     if location_id:
         statement = statement.where((Movement.from_location_id == location_id) | (Movement.to_location_id == location_id))
+    if warehouse_id:
+        statement = statement.where(source.c.warehouse_id == warehouse_id)
     if before_id:
         statement = statement.where(Movement.id < before_id)
     return [

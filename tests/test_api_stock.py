@@ -215,9 +215,9 @@ def test_stock_of_a_sku_has_totals_and_every_location_holding_some(floor):
         "available": 15,
         "incoming": 0,
         "locations": [
-            {"warehouse": "MAIN", "location": "A-01", "on_hand": 7, "allocated": 0},
-            {"warehouse": "MAIN", "location": "P-01", "on_hand": 3, "allocated": 0},
-            {"warehouse": "NORTH", "location": "N-01", "on_hand": 5, "allocated": 0},
+            {"warehouse": "MAIN", "location": "A-01", "type": "storage", "on_hand": 7, "allocated": 0},
+            {"warehouse": "MAIN", "location": "P-01", "type": "pick", "on_hand": 3, "allocated": 0},
+            {"warehouse": "NORTH", "location": "N-01", "type": "storage", "on_hand": 5, "allocated": 0},
         ],
     }
 
@@ -235,7 +235,7 @@ def test_stock_shows_allocations_as_not_available(floor):
     db.atomic(promise)
     body = floor.get("/api/v1/stock/SKU-1").get_json()
     assert (body["on_hand"], body["allocated"], body["available"]) == (5, 2, 3)
-    assert body["locations"] == [{"warehouse": "MAIN", "location": "P-01", "on_hand": 5, "allocated": 2}]
+    assert body["locations"] == [{"warehouse": "MAIN", "location": "P-01", "type": "pick", "on_hand": 5, "allocated": 2}]
 
 
 def test_stock_of_a_product_without_any_is_zero_and_of_an_unknown_sku_404(floor):

@@ -14,13 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import bounds
 from app.api import fields
-from app.inventory import ADJUSTMENT_REASONS
 from app.models import PHYSICAL_TYPES, MovementType
 from app.warehouses import VIRTUAL_CODE_PREFIX
 
 LocationTypeName = Literal[tuple(sorted(str(t) for t in PHYSICAL_TYPES))]  # type: ignore[valid-type]
 MovementTypeName = Literal[tuple(v for k, v in vars(MovementType).items() if k.isupper())]  # type: ignore[valid-type]
-ReasonCode = Literal[ADJUSTMENT_REASONS]  # type: ignore[valid-type]
+ReasonCode = fields.code(bounds.REASON_CODE_MAX, description="an active reason code (GET /api/v1/reason-codes), any case")
 
 WarehouseCode = fields.code(bounds.WAREHOUSE_CODE_MAX)
 WarehouseScan = fields.lookup(description="warehouse code")
@@ -189,6 +188,9 @@ class TransferIn(Body):
     to_location: LocationScan
     quantity: Quantity
     warehouse: OptionalWarehouse = None
+    reason: fields.code(bounds.REASON_CODE_MAX, nullable=True,
+                        description="an active reason code (GET /api/v1/reason-codes), any case; required when "
+                                    "to_location is a quarantine location; kept on the movement") = None
 
 
 class Transferred(Answer):
@@ -212,6 +214,7 @@ class ReceiptIn(Body):
 class StockAt(Answer):
     warehouse: str
     location: str
+    type: LocationTypeName = Field(description="the location's type: stock in quarantine is on hand, never available")
     on_hand: int
     allocated: int
 
@@ -225,7 +228,7 @@ class StockSummary(Answer):
     sku: str
     on_hand: int
     allocated: int
-    available: int
+    available: int = Field(description="on hand less allocated, outside quarantine locations")
     incoming: int = Field(description="still expected on open and partially received purchase orders")
     incoming_by_warehouse: list[IncomingAt] = Field(description="incoming per warehouse (a PO is for one); "
                                                                 "warehouses expecting none are left out")

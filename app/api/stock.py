@@ -9,7 +9,8 @@ from app.inventory import adjust_stock, movement_history, stock_summary, transfe
 
 
 @bp.post("/stock/adjustments")
-@operation(body=schemas.AdjustmentIn, response=schemas.Posted, status=201, errors=(404, 409), tag="stock")
+@operation(body=schemas.AdjustmentIn, response=schemas.Posted, status=201, errors=(404, 409), tag="stock",
+           rules={"reason": "it is not an active reason code (unknown, or retired)"})
 def adjust(body: schemas.AdjustmentIn):
     """Add (quantity > 0) or remove (quantity < 0) stock at a location, with a reason code.
     The location is a code or barcode in the default warehouse unless warehouse is given.
@@ -26,10 +27,15 @@ def adjust(body: schemas.AdjustmentIn):
     errors=(404, 409),
     tag="stock",
     field_names={"product": "sku"},
-    rules={"to_location": "it names the same location as from_location"},
+    rules={
+        "to_location": "it names the same location as from_location",
+        "reason": "it is not an active reason code (unknown, or retired), or none is given and to_location is a "
+                  "quarantine location",
+    },
 )
 def transfer(body: schemas.TransferIn):
-    """Move free stock from one location to another in the same warehouse."""
+    """Move free stock from one location to another in the same warehouse.
+    Moving stock into a quarantine location (on hand there, never available) needs a reason."""
     posted = db.atomic(transfer_stock, **body.model_dump())
     movement = posted.movement
     return {

@@ -59,8 +59,8 @@ def _register_optional(app: Flask) -> None:
     """Areas added by later work register here (see each module's `bp`)."""
     import importlib
 
-    for name in ("products", "locations", "inventory", "moves", "orders", "admin", "purchase_orders", "receiving",
-                 "putaway", "stocktakes", "replenishment", "reason_codes"):
+    for name in ("site", "products", "locations", "inventory", "moves", "orders", "admin", "purchase_orders",
+                 "receiving", "putaway", "stocktakes", "replenishment", "reason_codes"):
         try:
             module = importlib.import_module(f"app.web.{name}")
         except ModuleNotFoundError as error:

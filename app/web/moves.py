@@ -1,26 +1,49 @@
-"""Moving stock by scanning: from-location, product, quantity, to-location, confirm."""
+"""Moving stock by scanning: from-location, product, quantity, to-location, confirm; a reason too
+when the to-location is a quarantine location. Moves are made in the person's current warehouse."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user
+from sqlalchemy import func
+from sqlmodel import select
 
-from app import db
+from app import db, reason_codes
 from app.catalog import find_product
 from app.errors import ValidationFailed, WmsError
 from app.inventory import transfer_stock
-from app.models import Role
+from app.models import Location, LocationType, Role
 from app.security import requires
-from app.warehouses import find_location, get_warehouse
+from app.warehouses import find_location
+from app.web.site import current_warehouse, current_warehouse_code
 
 bp = Blueprint("moves", __name__, url_prefix="/moves")
 
-FIELDS = ("from_location", "product", "quantity", "to_location")
+FIELDS = ("from_location", "product", "quantity", "to_location", "reason")
+
+
+def _quarantine_scans(session, warehouse_id: int) -> list[str]:
+    """What a scan of each quarantine location of the warehouse reads (its code and barcode, in
+    lower case): the page asks for a reason as soon as the to-location scanned is one of them."""
+    rows = session.exec(
+        select(func.lower(Location.code), func.lower(Location.barcode))
+        .where(Location.warehouse_id == warehouse_id, Location.type == LocationType.QUARANTINE, Location.active)
+    )
+    return sorted({scan for row in rows for scan in row if scan})
+
+
+def _page(values: dict, *, error: WmsError | None = None, done: str | None = None):
+    with db.reading() as session:
+        site = current_warehouse(session, "")
+        quarantine = _quarantine_scans(session, site.id)
+        reasons = [(row.code, row.label) for row in reason_codes.list_codes(session, active_only=True)]
+    return render_template("moves/index.html", values=values, error=error, done=done, site=site,
+                           quarantine=quarantine, reasons=reasons)
 
 
 @bp.get("/")
 @requires(Role.PICKER)
 def index():
-    return render_template("moves/index.html", values={"quantity": "1"})
+    return _page({"quantity": "1"})
 
 
 @bp.get("/check")
@@ -31,8 +54,11 @@ def check():
     code = request.args.get("code", "")
     with db.reading() as session:
         if kind == "location":
-            place = find_location(session, get_warehouse(session).id, code)
-            return jsonify(label=f"{place.code} · {place.type}" + (f" · zone {place.zone}" if place.zone else ""))
+            place = find_location(session, current_warehouse(session, "").id, code)
+            label = f"{place.code} · {place.type}" + (f" · zone {place.zone}" if place.zone else "")
+            if place.type == LocationType.QUARANTINE:
+                label += " · needs a reason"
+            return jsonify(label=label)
         if kind == "product":
             product = find_product(session, code)
             return jsonify(label=f"{product.sku} · {product.name}")
@@ -46,16 +72,18 @@ def move():
     try:
         posted = db.atomic(
             transfer_stock, sku=values["product"], from_location=values["from_location"],
-            to_location=values["to_location"], quantity=values["quantity"], user_id=current_user.id,
+            to_location=values["to_location"], quantity=values["quantity"], reason=values["reason"] or None,
+            warehouse=current_warehouse_code(""), user_id=current_user.id,
         )
     except WmsError as error:
         if request.htmx:
             return render_template("partials/flash.html", kind="error", message=error.message), error.status
-        return render_template("moves/index.html", values=values, error=error), error.status
+        return _page(values, error=error), error.status
+    why = f", {posted.movement.reason}" if posted.movement.reason else ""
     message = (
-        f"Moved {posted.movement.quantity} × {posted.sku} ({posted.product_name}) {posted.from_code} → {posted.to_code}. "
-        f"Now {posted.on_hand} at {posted.to_code}."
+        f"Moved {posted.movement.quantity} × {posted.sku} ({posted.product_name}) {posted.from_code} → {posted.to_code}"
+        f"{why}. Now {posted.on_hand} at {posted.to_code}."
     )
     if request.htmx:
         return render_template("partials/flash.html", kind="ok", message=message)
-    return render_template("moves/index.html", values={"quantity": "1"}, done=message)
+    return _page({"quantity": "1"}, done=message)
