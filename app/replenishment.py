@@ -222,16 +222,33 @@ def storage_sources(session: Session, warehouse_id: int, product_id: int) -> lis
         .where(StockLevel.product_id == product_id, Location.warehouse_id == warehouse_id,
                Location.type == LocationType.STORAGE, Location.active, StockLevel.on_hand > StockLevel.allocated)
     ).all()
-    sources = []
-    for location_id, code, on_hand, allocated in held:
-        inbound = session.execute(
+    return [Source(location_id, code, on_hand - allocated,
+                   oldest_arrival(_inbound(session, product_id, location_id), on_hand))
+            for location_id, code, on_hand, allocated in held]
+
+
+INBOUND_PAGE = 50  # inbound movements read at a time, newest first: one page covers most balances
+
+
+def _inbound(session: Session, product_id: int, location_id: int):
+    """The movements of a product into a location, newest first, read a page at a time as the
+    caller goes on (it stops once their total covers what the location holds)."""
+    before = None
+    while True:
+        statement = (
             select(Movement.id, Movement.created_at, Movement.quantity)
             .where(Movement.product_id == product_id, Movement.to_location_id == location_id)
             .order_by(Movement.id.desc())
+            .limit(INBOUND_PAGE)
         )
-        oldest = oldest_arrival((Arrival(*row) for row in inbound), on_hand)
-        sources.append(Source(location_id, code, on_hand - allocated, oldest))
-    return sources
+        if before is not None:
+            statement = statement.where(Movement.id < before)
+        rows = session.execute(statement).all()
+        for row in rows:
+            yield Arrival(*row)
+        if len(rows) < INBOUND_PAGE:
+            return
+        before = rows[-1][0]
 
 
 def pick_faces_below(session: Session, warehouse_id: int) -> tuple[int, list[tuple[int, int]]]:
@@ -292,7 +309,7 @@ def _located(session: Session, warehouse_id: int, scanned, field: str) -> Locati
         raise
 
 
-def set_rule(session: Session, *, sku, location, min, max, warehouse=None) -> RuleSaved:  # noqa: A002 - the API's names
+def set_rule(session: Session, *, sku, location, min, max, warehouse=None) -> RuleSaved:  # min, max: the API's names
     """Set (create or change) the minimum and maximum of a product at a pick face."""
     minimum, maximum = min_max(min, max)
     site = get_warehouse(session, warehouse)

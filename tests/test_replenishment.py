@@ -123,7 +123,9 @@ def get_warehouse_id():
         return get_warehouse(session).id
 
 
-def test_oldest_stock_is_the_earliest_arrival_a_location_still_holds(floor):
+@pytest.mark.parametrize("page", [replenishment.INBOUND_PAGE, 1])  # 1: the history read a movement at a time
+def test_oldest_stock_is_the_earliest_arrival_a_location_still_holds(floor, monkeypatch, page):
+    monkeypatch.setattr(replenishment, "INBOUND_PAGE", page)
     put("SKU-1", "S-01", 10)  # first arrival at S-01
     put("SKU-1", "S-02", 10)  # then S-02
     put("SKU-1", "S-01", 10)  # then S-01 again

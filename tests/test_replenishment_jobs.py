@@ -71,7 +71,7 @@ def take(quantity):
 
 
 def test_a_movement_below_the_minimum_enqueues_one_check_job_that_creates_the_task(redis_app):
-    app, queue = redis_app
+    _app, queue = redis_app
     saved = replenishment.save_rule(sku="SKU-1", location="P-01", min=5, max=20)
     assert queued(queue) == []  # 10 is not below 5: the rule's own check found nothing to wake
     key = (saved.product_id, saved.location_id)
@@ -90,7 +90,7 @@ def test_a_movement_below_the_minimum_enqueues_one_check_job_that_creates_the_ta
 
 
 def test_movements_at_places_without_a_rule_enqueue_nothing(redis_app):
-    app, queue = redis_app
+    _app, queue = redis_app
     replenishment.save_rule(sku="SKU-1", location="P-01", min=5, max=20)
     db.atomic(adjust_stock, sku="SKU-1", location="S-01", quantity=-99, reason="damaged")  # storage: no rule
     take(1)  # 9: not below
@@ -131,7 +131,7 @@ def _site_id():
 
 
 def test_a_rule_saved_above_what_the_pick_face_holds_enqueues_its_check(redis_app):
-    app, queue = redis_app
+    _app, queue = redis_app
     saved = replenishment.save_rule(sku="SKU-1", location="P-01", min=15, max=25)
     assert queued(queue) == [("jobs.replenishment.check_pick_face", (saved.product_id, saved.location_id))]
     assert run_queued(queue) == [replenishment.CREATED]

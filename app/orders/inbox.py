@@ -23,6 +23,9 @@ from app.orders import failures
 from app.orders.payloads import Incoming
 from app.timeutil import utcnow
 
+# The jobs, by name (app/ never imports jobs/: app.tasks finds them when they run).
+PROCESS_EVENT = "jobs.events.process_event"
+DRAIN_INBOX = "jobs.events.drain_inbox"
 RETRY_INTERVALS = [1, 5, 30, 120]  # seconds before the 2nd, 3rd ... try (scheduled RQ jobs)
 MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
 STALE_AFTER = timedelta(seconds=60)  # a pending event this old is handed over again by the poll
@@ -114,9 +117,7 @@ def store_json(session: Session, incoming: Incoming, body: dict) -> int | None:
 def enqueue_processing(event_id: int, attempts: int = 0):
     """Apply this one event in the background (the RQ job that owns it after `attempts` failed
     tries, see `job_id`) or now (no Redis)."""
-    from jobs.events import process_event
-
-    return tasks.enqueue(process_event, event_id, job_id=job_id(event_id, attempts))
+    return tasks.enqueue(PROCESS_EVENT, event_id, job_id=job_id(event_id, attempts))
 
 
 def job_id(event_id: int, attempts: int = 0) -> str:
@@ -166,9 +167,7 @@ def wake() -> bool:
     failed to claim it, is left pending for the next drain or the sweep."""
     q = tasks.queue()
     if q is None:
-        from jobs.events import drain_inbox
-
-        drain_inbox()
+        tasks.resolve(DRAIN_INBOX)()
         return True
     if not q.connection.set(wake_key(), 1, nx=True, ex=WAKE_TTL):
         return False
@@ -181,9 +180,7 @@ def wake() -> bool:
 
 
 def enqueue_drain():
-    from jobs.events import drain_inbox
-
-    return tasks.enqueue(drain_inbox)
+    return tasks.enqueue(DRAIN_INBOX)
 
 
 def clear_wake() -> None:
@@ -197,9 +194,7 @@ def schedule_retry(event_id: int, attempts: int) -> None:
     """The next try of an event that failed `attempts` times, after its backoff (RQ's scheduler).
     Without Redis nothing is scheduled: the in-process sweeper (app.orders.sweeper) tries it when
     its next_try_at comes."""
-    from jobs.events import process_event
-
-    tasks.enqueue_in(retry_interval(attempts), process_event, event_id, job_id=job_id(event_id, attempts))
+    tasks.enqueue_in(retry_interval(attempts), PROCESS_EVENT, event_id, job_id=job_id(event_id, attempts))
 
 
 def retry_interval(attempts: int) -> int:

@@ -209,9 +209,7 @@ def schedule_next(delay: timedelta | None = None) -> None:
         return
     if delay is None:
         delay = timedelta(seconds=float(current_app.config.get("STARSHIPIT_POLL_SECONDS", POLL_EVERY.total_seconds())))
-    from jobs.events import poll_starshipit
-
-    q.enqueue_in(delay, poll_starshipit, reschedule=True, job_id=POLL_JOB_ID)
+    q.enqueue_in(delay, "jobs.events.poll_starshipit", reschedule=True, job_id=POLL_JOB_ID)  # by name: see app.tasks
 
 
 def ensure_scheduled() -> None:

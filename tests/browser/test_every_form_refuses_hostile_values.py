@@ -69,6 +69,14 @@ MUST_REACH = {
     "/orders/live", "/orders/discrepancies/{}/resolve", "/orders/failed-events/{}/retry",
     "/orders/failed-events/{}/dismiss", "/admin/settings", "/admin/settings/test",
 }
+# -- stocktakes (issue 8): opening counts, suggestions, the count pages, review and approval --
+MUST_REACH |= {"/stocktakes/", "/stocktakes/suggestions", "/count/go", "/count/{}", "/count/{}/close",
+               "/stocktakes/{}/recount", "/stocktakes/{}/approve", "/stocktakes/{}/cancel"}
+# -- warehouses (issue 8): the header's warehouse switcher, on every page once there are two --
+MUST_REACH |= {"/warehouse"}
+# -- purchase orders (issue 8): the list, create, import, and the newest order's pages (an open one) --
+MUST_REACH |= {"/purchase-orders/", "/purchase-orders/new", "/purchase-orders/import", "/purchase-order/{}/edit",
+               "/purchase-order/{}/close", "/purchase-order/{}/cancel"}
 NOT_WALKED = {"/logout"}
 
 # Forms that change stock, and which hostile values each field may take with the rest valid (each
@@ -77,6 +85,7 @@ STOCK_FORMS = {
     "/inventory/adjust": {"quantity": {"-1"}, "reference": {"", "-1", "9223372036854775807"}},
     "/moves/": {},
     "/orders/discrepancies/{}/resolve": {"note": {"-1", "9223372036854775807"}, "quantity": {"-1"}},
+    "/replenishment/tasks/{}/complete": {},  # replenishment (issue 8): no hostile scan completes the task
 }
 # Valid values for the other fields while one is hostile ({n}: a number new on each submission).
 BASE_VALUES = {
@@ -86,6 +95,13 @@ BASE_VALUES = {
     "/inventory/adjust": {"location": SHELF, "product": SKU, "quantity": "1", "reason": "found", "reference": ""},
     "/moves/": {"from_location": SHELF, "product": SKU, "quantity": "1", "to_location": PICK_FACE},
     "/orders/discrepancies/{}/resolve": {"note": "Counted the shelf", "location": SHELF, "quantity": "1"},
+    # -- stocktakes (issue 8): a scan of the walked product at the shelf being counted --
+    "/count/{}": {"product": SKU, "quantity": "1"},
+    # -- replenishment (issue 8): a task to fill PICK_FACE from SHELF, and a rule there --
+    "/replenishment/tasks/{}/complete": {"from_location": SHELF, "product": SKU, "to_location": PICK_FACE},
+    "/replenishment/rules": {"sku": SKU, "location": PICK_FACE, "min": "5", "max": "20"},
+    # -- purchase orders (issue 8): a new order of one line of the walked product --
+    "/purchase-orders/new": {"po_number": "PO-WALK-{n}", "supplier": "Walked supplier", "sku-0": SKU, "quantity-0": "1"},
     # Another field wrong as well, so that a value passing its own check never reaches Starshipit.
     "/admin/settings": {"STARSHIPIT_API_URL": "not a web address"},
 }
@@ -126,7 +142,7 @@ PREPARE_JS = """([index, values]) => {
   form.querySelectorAll('details').forEach((d) => { d.open = true; });
   for (const el of form.elements) {
     ['maxlength', 'minlength', 'pattern', 'required', 'min', 'max', 'step'].forEach((a) => el.removeAttribute(a));
-    if (el.tagName === 'INPUT' && ['number', 'url', 'email'].includes(el.type)) el.type = 'text';
+    if (el.tagName === 'INPUT' && ['number', 'url', 'email', 'date'].includes(el.type)) el.type = 'text';
   }
   for (const [name, value] of Object.entries(values)) {
     const el = form.elements[name];
@@ -241,6 +257,25 @@ def build_floor(app) -> None:
                                   reference=f"SO-{n + 1}")
 
         db.atomic(discrepancies)
+        # -- warehouses (issue 8): a second warehouse, so that every page has the header's switcher --
+        from app.warehouses import create_warehouse
+
+        db.atomic(create_warehouse, code="WALK-NORTH", name="Walked second warehouse")
+        # -- stocktakes (issue 8): an open blind count of SHELF and PICK_FACE, so the walk reaches the
+        #    count pages (it closes the first location only: approval stays refused, cancel is walked) --
+        from app.stocktakes import open_stocktake
+
+        db.atomic(open_stocktake, locations=[SHELF, PICK_FACE])
+        # -- replenishment (issue 8): min 5, max 20 at the empty PICK_FACE: an open task from SHELF --
+        from app import replenishment
+
+        replenishment.save_rule(sku=SKU, location=PICK_FACE, min=5, max=20)
+        # -- purchase orders (issue 8): a draft, and an open order late since 2001 (the newest: the walk's) --
+        from app.inbound.purchase_orders import create_purchase_order
+
+        db.atomic(create_purchase_order, po_number="PO-SEED-1", supplier="Seeded", lines=[(SKU, 5)], status="draft")
+        db.atomic(create_purchase_order, po_number="PO-SEED-2", supplier="Seeded", lines=[(SKU, 5)],
+                  expected_at="2001-01-01")
         for n in (1, 2):  # a line of 1e30 units: stored failed at once, as the webhook stores it
             order = {"order_id": 5000 + n, "order_number": f"SO-WALK-{n}", "status": "Unshipped",
                      "items": [{"sku": SKU, "quantity": 1e30}]}
@@ -252,6 +287,7 @@ def build_floor(app) -> None:
 
 TABLES = ("product", "product_barcode", "warehouse", "location", "setting", "stock_level", "movement", "allocation",
           "discrepancy", "inbox_event", "sales_order", "order_line")
+TABLES += ("purchase_order", "purchase_order_line")  # purchase orders (issue 8)
 
 
 class Database:
