@@ -77,8 +77,6 @@ MUST_REACH |= {"/warehouse"}
 # -- purchase orders (issue 8): the list, create, import, and the newest order's pages (an open one) --
 MUST_REACH |= {"/purchase-orders/", "/purchase-orders/new", "/purchase-orders/import", "/purchase-order/{}/edit",
                "/purchase-order/{}/close", "/purchase-order/{}/cancel"}
-# -- warehouses (issue 8): the header's warehouse switcher, on every page once there are two --
-MUST_REACH |= {"/warehouse"}
 NOT_WALKED = {"/logout"}
 
 # Forms that change stock, and which hostile values each field may take with the rest valid (each
@@ -259,10 +257,6 @@ def build_floor(app) -> None:
                                   reference=f"SO-{n + 1}")
 
         db.atomic(discrepancies)
-        # -- warehouses (issue 8): a second warehouse, so that every page has the header's switcher --
-        from app.warehouses import create_warehouse
-
-        db.atomic(create_warehouse, code="WALK-NORTH", name="Walked second warehouse")
         # -- warehouses (issue 8): a second warehouse, so that every page has the header's switcher --
         from app.warehouses import create_warehouse
 
