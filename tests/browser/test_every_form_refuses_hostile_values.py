@@ -288,6 +288,7 @@ def build_floor(app) -> None:
 TABLES = ("product", "product_barcode", "warehouse", "location", "setting", "stock_level", "movement", "allocation",
           "discrepancy", "inbox_event", "sales_order", "order_line")
 TABLES += ("purchase_order", "purchase_order_line")  # purchase orders (issue 8)
+TABLES += ("reason_code",)  # reason codes (issue 8; an admin's forms: tests/browser/test_reason_codes_on_a_phone.py)
 
 
 class Database:
