@@ -203,6 +203,7 @@ def test_the_list_filters_by_status_and_finds_by_po_number_supplier_or_sku(floor
     assert listed(q="sku-3") == ["PO-3"]
     assert listed(q="100%") == ["PO-3"]  # a % is a character, not a wildcard
     assert listed(q="%") == ["PO-3"]
+    assert listed(q="_") == [] and listed(q="\\") == []
     assert listed(q="nothing like it") == []
 
 

@@ -6,11 +6,12 @@ An order's expected date is a day: kept as its first moment, UTC, and shown as Y
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import case, exists, func, or_
+from sqlalchemy import case, exists, func, literal, or_
 from sqlmodel import Session, select
 
 from app import bounds
@@ -261,19 +262,21 @@ def list_purchase_orders(
         statement = statement.where(PurchaseOrder.status == str(status))
     if warehouse_id is not None:
         statement = statement.where(PurchaseOrder.warehouse_id == warehouse_id)
-    if supplier:
-        statement = statement.where(func.lower(PurchaseOrder.supplier) == supplier.lower())
+    if supplier:  # lower() on both sides: the database's idea of case, whatever the letters
+        statement = statement.where(func.lower(PurchaseOrder.supplier) == func.lower(literal(supplier)))
     if query:
-        wanted = query.lower()
+        wanted = func.lower(literal("%" + re.sub(r"([\\%_])", r"\\\1", query) + "%"))  # % and _ are characters
+
+        def holds(column):
+            return func.lower(column).like(wanted, escape="\\")
+
         on_it = (
             select(PurchaseOrderLine.id)
             .join(Product, Product.id == PurchaseOrderLine.product_id)
-            .where(PurchaseOrderLine.purchase_order_id == PurchaseOrder.id,
-                   func.lower(Product.sku).contains(wanted, autoescape=True))
+            .where(PurchaseOrderLine.purchase_order_id == PurchaseOrder.id, holds(Product.sku))
             .exists()
         )
-        statement = statement.where(or_(func.lower(PurchaseOrder.po_number).contains(wanted, autoescape=True),
-                                        func.lower(PurchaseOrder.supplier).contains(wanted, autoescape=True), on_it))
+        statement = statement.where(or_(holds(PurchaseOrder.po_number), holds(PurchaseOrder.supplier), on_it))
     if late_only:
         statement = statement.where(PurchaseOrder.status.in_([str(s) for s in po_status.EXPECTED]),
                                     PurchaseOrder.expected_at < day_start(today()))

@@ -181,7 +181,9 @@ def _next_key(rows: list[dict]) -> int:
 def _render_form(values: dict, *, order=None, error=None, status=200):
     with db.reading() as session:
         warehouses = list_warehouses(session)
-    fields = ["po_number", "supplier", "warehouse", "expected_at", "tolerance_percent", "note", "lines", "status"]
+    # The fields this form shows an error under; any other error is said above the form.
+    fields = ["supplier", "expected_at", "tolerance_percent", "note", "lines"]
+    fields += [] if order else ["po_number"] + (["warehouse"] if len(warehouses) > 1 else [])
     fields += [f"{name}-{row['key']}" for row in values["rows"] for name in ("sku", "quantity")]
     return render_template("purchase_orders/form.html", values=values, order=order, error=error, warehouses=warehouses,
                            fields=fields, next_key=_next_key(values["rows"])), status
