@@ -78,9 +78,11 @@ def test_a_manager_opens_a_count_of_a_zone_not_blind(floor, manager):
     ({"how": "list", "locations": "A-01\x00"}, 400, "control character"),
     ({"how": "zone", "zone": "Q"}, 404, "no active location in zone Q"),
     ({"how": "list", "locations": "A-01", "warehouse": "NOPE"}, 404, "no warehouse NOPE"),
+    ({"how": "list", "locations": "A-01", "warehouse": ""}, 400, "the form names no warehouse"),
+    ({"how": "all", "locations": "A-01"}, 400, "open a count of a zone or of a list of locations"),
 ])
 def test_opening_refusals_are_said_on_the_page_and_open_nothing(floor, manager, data, status, words):
-    response = manager.post("/stocktakes/", data=data)
+    response = manager.post("/stocktakes/", data={"warehouse": "MAIN", **data})
     html = response.get_data(as_text=True)
     assert response.status_code == status
     assert words in html and ('data-testid="field-error"' in html or 'data-testid="flash-error"' in html)
@@ -89,7 +91,7 @@ def test_opening_refusals_are_said_on_the_page_and_open_nothing(floor, manager, 
 
 def test_a_location_already_being_counted_is_refused_under_the_field(floor, manager):
     first = opened("A-01")
-    html = manager.post("/stocktakes/", data={"how": "list", "locations": "A-01"}).get_data(as_text=True)
+    html = manager.post("/stocktakes/", data={"how": "list", "locations": "A-01", "warehouse": "MAIN"}).get_data(as_text=True)
     assert f"A-01 is already being counted in stocktake {first}" in html and 'data-testid="field-error"' in html
 
 

@@ -67,6 +67,10 @@ def open_count():
     form = request.form
     values = {"zone": form.get("zone", ""), "locations": form.get("locations", ""), "how": form.get("how", "list")}
     try:
+        if values["how"] not in ("zone", "list"):
+            raise ValidationFailed("open a count of a zone or of a list of locations", field="how")
+        if not form.get("warehouse", "").strip():  # the page names its warehouse: never the default by accident
+            raise ValidationFailed("the form names no warehouse: reload the page and try again", field="warehouse")
         if values["how"] == "zone":
             opened = db.atomic(stocktakes.open_stocktake, zone=values["zone"], warehouse=form.get("warehouse", ""),
                                blind=_blind(), user_id=current_user.id)
