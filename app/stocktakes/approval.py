@@ -8,15 +8,16 @@ stays. A removal larger than is free there now (stock left after the count, or i
 what is free and raises a discrepancy (cause "count_not_posted") for the rest, in words: see
 app.variances.plan.
 
-Cost: the balances of the lines that change are locked in one statement, then each posts one
-movement (one statement on PostgreSQL, two on SQLite); the lines' movement ids, the discrepancies
-cleared and the stocktake are written in a few statements whatever the number of lines.
+Cost: the balances of the lines that change are locked in one statement (in the ledger's order),
+then each posts its movement through app.ledger (one statement on PostgreSQL, two on SQLite); the
+lines' movement ids, the discrepancies cleared and the stocktake are written in a few statements
+whatever the number of lines.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, bindparam, func, or_, text, update
 from sqlmodel import Session, select
 
 from app import ledger, variances
@@ -29,6 +30,7 @@ from app.models import (
     LocationType,
     MovementType,
     Product,
+    StockLevel,
     StocktakeLine,
     StocktakeLocation,
     StocktakeStatus,
@@ -79,16 +81,15 @@ def approve(session: Session, stocktake_id: int, *, user_id: int | None = None) 
     reference = f"stocktake-{stocktake.id}"
     shortfalls = []
     if changing:
-        balances = ledger.lock(session, [(line.product_id, line.location_id) for line in changing])
+        balances = _lock_balances(session, stocktake.id)
         places = {
             place.id: place
             for place in session.exec(select(Location).where(Location.id.in_({line.location_id for line in changing})))
         }
         count_place = virtual_location(session, stocktake.warehouse_id, LocationType.COUNT)
-        posted_ids = []
+        posted_ids: list[tuple[int, int]] = []  # (line id, its first movement id)
         for line in changing:
-            level = balances[(line.product_id, line.location_id)]
-            on_hand, allocated = level.on_hand, level.allocated
+            on_hand, allocated = balances.get((line.product_id, line.location_id), (0, 0))
             plan = variances.plan(expected=line.expected, counted=line.counted, on_hand=on_hand, allocated=allocated)
             place = places[line.location_id]
             source, target = (count_place, place) if plan.post > 0 else (place, count_place)
@@ -101,13 +102,12 @@ def approve(session: Session, stocktake_id: int, *, user_id: int | None = None) 
                 result.adjustments.append({"sku": line.sku, "location": place.code,
                                            "quantity": piece if plan.post > 0 else -piece, "movement_id": moved.id})
             if first is not None:
-                posted_ids.append({"id": line.id, "movement_id": first})
+                posted_ids.append((line.id, first))
             if plan.not_posted:
                 message = variances.explain(plan, sku=line.sku, location=place.code, expected=line.expected,
                                             counted=line.counted, on_hand=on_hand, allocated=allocated)
                 shortfalls.append((line, place, plan, message, first))
-        if posted_ids:
-            session.execute(update(StocktakeLine), posted_ids)
+        _note_movements(session, posted_ids)
 
     result.discrepancies_resolved = _clear_discrepancies(session, stocktake, user_id)
     for line, place, plan, message, movement_id in shortfalls:
@@ -123,6 +123,39 @@ def approve(session: Session, stocktake_id: int, *, user_id: int | None = None) 
     stocktake.approved_by = user_id
     session.flush()
     return result
+
+
+def _lock_balances(session: Session, stocktake_id: int) -> dict[tuple[int, int], tuple[int, int]]:
+    """Lock the balances of the stocktake's lines that change, in the ledger's order (product,
+    location), in one statement (a join, not a list of 5,000 keys); (product_id, location_id) ->
+    (on_hand, allocated). A line whose product has no balance row there yet has none: the ledger
+    creates it when the variance is posted."""
+    statement = (
+        select(StockLevel.product_id, StockLevel.location_id, StockLevel.on_hand, StockLevel.allocated)
+        .join(StocktakeLine, and_(StocktakeLine.product_id == StockLevel.product_id,
+                                  StocktakeLine.location_id == StockLevel.location_id))
+        .where(StocktakeLine.stocktake_id == stocktake_id, StocktakeLine.counted != StocktakeLine.expected)
+        .order_by(StockLevel.product_id, StockLevel.location_id)
+        .with_for_update(of=StockLevel)
+    )
+    return {(p, loc): (h, a) for p, loc, h, a in session.execute(statement)}
+
+
+def _note_movements(session: Session, posted: list[tuple[int, int]]) -> None:
+    """Each line's count adjustment: one statement on PostgreSQL (arrays), a batch on SQLite."""
+    if not posted:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("UPDATE stocktake_line SET movement_id = posted.movement_id "
+                 "FROM unnest(CAST(:ids AS integer[]), CAST(:movements AS integer[])) AS posted(id, movement_id) "
+                 "WHERE stocktake_line.id = posted.id"),
+            {"ids": [line for line, _ in posted], "movements": [movement for _, movement in posted]},
+        )
+        return
+    table = StocktakeLine.__table__
+    session.execute(table.update().where(table.c.id == bindparam("line")).values(movement_id=bindparam("movement")),
+                    [{"line": line, "movement": movement} for line, movement in posted])
 
 
 def _clear_discrepancies(session: Session, stocktake, user_id: int | None) -> list[int]:
