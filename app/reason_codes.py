@@ -19,6 +19,12 @@ from app.bounds import shown
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Movement, ReasonCode
 
+# Codes the app itself gives the movements it posts: they may be renamed, never retired or deleted.
+KEPT_BY_THE_APP = {
+    "count": "stocktake approvals and count adjustments post it",
+    "correction": "a discrepancy resolved with a stock correction posts it",
+}
+
 
 def clean_code(value, field: str = "code", *, label: str = "reason code") -> str:
     """A reason code as kept: text without spaces, in lower case, 1 to REASON_CODE_MAX characters."""
@@ -73,9 +79,16 @@ def rename(session: Session, code, label) -> ReasonCode:
     return row
 
 
+def _may_retire(code: str) -> None:
+    if code in KEPT_BY_THE_APP:
+        raise Conflict(f"{code} cannot be retired: {KEPT_BY_THE_APP[code]}", field="code")
+
+
 def set_active(session: Session, code, active: bool) -> ReasonCode:
     """Retire a code (active False: refused for new movements) or make it active again."""
     row = get_code(session, code)
+    if not active:
+        _may_retire(row.code)
     row.active = bool(active)
     session.flush()
     return row
@@ -85,6 +98,8 @@ def put(session: Session, *, code, label, active: bool = True) -> tuple[ReasonCo
     """The code exactly as given: created when new, else its label and active replaced.
     Returns the row and whether it was created."""
     code, label = clean_code(code), clean_label(label)
+    if not active:
+        _may_retire(code)
     row = session.get(ReasonCode, code, with_for_update=True)
     created = row is None
     if created:
@@ -104,6 +119,7 @@ def in_use(session: Session, code: str) -> bool:
 def delete(session: Session, code) -> str:
     """Delete a retired code no movement has used; a code in use is only ever retired."""
     row = get_code(session, code)
+    _may_retire(row.code)
     if row.active:
         raise Conflict(f"retire {row.code} before deleting it", field="code")
     if in_use(session, row.code):

@@ -145,12 +145,12 @@ def test_a_transfer_elsewhere_needs_no_reason_and_may_give_one(api):
                                                         "quantity": 1})
     assert plain.status_code == 201 and last_movement().reason is None
     given = api.post("/api/v1/stock/transfers", json={"sku": "SKU-1", "from_location": "A-01", "to_location": "P-01",
-                                                        "quantity": 1, "reason": "correction"})
-    assert given.status_code == 201 and last_movement().reason == "correction"
-    retired = api.post("/api/v1/reason-codes", json={"code": "correction", "label": "Correction", "active": False})
+                                                        "quantity": 1, "reason": "returned"})
+    assert given.status_code == 201 and last_movement().reason == "returned"
+    retired = api.post("/api/v1/reason-codes", json={"code": "returned", "label": "Returned", "active": False})
     assert retired.status_code == 200
     refused = api.post("/api/v1/stock/transfers", json={"sku": "SKU-1", "from_location": "A-01", "to_location": "P-01",
-                                                          "quantity": 1, "reason": "correction"})
+                                                          "quantity": 1, "reason": "returned"})
     assert refused.status_code == 400 and "retired" in refused.get_json()["error"]["message"]
 
 

@@ -286,3 +286,24 @@ def test_the_api_document_lists_the_reason_code_routes(api):
     adjustment = document["components"]["schemas"]["AdjustmentIn"]["properties"]["reason"]
     assert adjustment["type"] == "string" and "pattern" in adjustment
     assert "enum" not in adjustment  # the codes are data: any active one
+
+
+# ---- the codes the app itself posts -------------------------------------------------------------------
+
+
+def test_the_codes_the_app_posts_are_renamed_but_never_retired(api):
+    """count (stocktake approvals) and correction (discrepancy corrections): retiring one would stop them."""
+    for code in ("count", "correction"):
+        with pytest.raises(Conflict, match=f"{code} cannot be retired"):
+            db.atomic(reason_codes.set_active, code, False)
+        with pytest.raises(Conflict, match=f"{code} cannot be retired"):
+            db.atomic(reason_codes.delete, code)
+        refused = api.post("/api/v1/reason-codes", json={"code": code, "label": "Gone", "active": False})
+        assert refused.status_code == 409 and refused.get_json()["error"]["field"] == "code"
+    admin = sign_in(api.client.application.test_client(), "admin")
+    page = admin.get("/reason-codes/").get_data(as_text=True)
+    card = page.split('data-code="count"', 1)[1].split("</section>", 1)[0]
+    assert 'data-testid="kept-by-the-app"' in card and "/reason-codes/retire" not in card
+    assert admin.post("/reason-codes/retire", data={"code": "count"}).status_code == 409
+    db.atomic(reason_codes.rename, "count", "Stock count")
+    assert codes()["count"] == ("Stock count", True) and codes()["correction"] == ("Correction", True)

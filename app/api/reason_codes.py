@@ -43,12 +43,13 @@ def list_reason_codes():
 
 
 @bp.post("/reason-codes")
-@operation(body=ReasonCodeIn, response=ReasonCodeOut, tag="reason codes",
+@operation(body=ReasonCodeIn, response=ReasonCodeOut, errors=(409,), tag="reason codes",
            rules={"code": f"in lower case it is longer than {bounds.REASON_CODE_MAX} characters"})
 def put_reason_code(body: ReasonCodeIn):
     """Create a reason code, or update the one with this code (upsert by code).
     The code is set exactly as sent: a new code is created; an existing one gets this label and
     active (left out: true, so sending a retired code again makes it active). Codes are never
-    deleted through the API: retire one with active false. Answers 200 with the code as kept."""
+    deleted through the API: retire one with active false. Answers 200 with the code as kept; 409
+    when asked to retire a code the app itself posts (count, correction)."""
     row, _created = db.atomic(reason_codes.put, code=body.code, label=body.label, active=body.active)
     return _out(row)

@@ -21,6 +21,7 @@ def _page(*, error: WmsError | None = None, failed: str | None = None, new: dict
     with db.reading() as session:
         rows = reason_codes.list_codes(session)
     return render_template("reason_codes/index.html", rows=rows, error=error, failed=failed,
+                           kept_by_the_app=reason_codes.KEPT_BY_THE_APP,
                            new=new or {"code": "", "label": ""}, add_form=ADD_FORM), status
 
 
