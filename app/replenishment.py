@@ -41,6 +41,7 @@ from sqlmodel import Session
 from app import bounds, db, ledger, tasks
 from app.bounds import shown
 from app.catalog import find_product, get_product
+from app.db import driver_rows
 from app.errors import Conflict, NotFound, ValidationFailed, WmsError
 from app.models import (
     Location,
@@ -164,24 +165,51 @@ def clear_wake(product_id: int, location_id: int) -> None:
 # ---- checks ---------------------------------------------------------------------------------
 
 
-def check_pick_face(session: Session, product_id: int, location_id: int) -> str:
-    """Create the open task of a pick face below its minimum, unless it has one; what it found."""
-    row = session.execute(
-        select(ReplenishmentRule.minimum, ReplenishmentRule.maximum, Location.warehouse_id,
-               func.coalesce(StockLevel.on_hand, 0))
-        .join(Location, Location.id == ReplenishmentRule.location_id)
-        .outerjoin(StockLevel, and_(StockLevel.product_id == ReplenishmentRule.product_id,
-                                    StockLevel.location_id == ReplenishmentRule.location_id))
-        .where(ReplenishmentRule.product_id == product_id, ReplenishmentRule.location_id == location_id,
-               Location.active)
-    ).first()
-    if row is None:
+# A pick face's rule, balance and open task in one statement, straight to the driver (app.db
+# .driver_rows): a check is on the path of every movement that leaves a pick face below its
+# minimum when there is no Redis, and building the same query with SQLAlchemy cost most of it.
+_STATE = (
+    "SELECT r.minimum, r.maximum, l.warehouse_id, COALESCE(s.on_hand, 0), "
+    f"(SELECT t.id FROM replenishment_task t WHERE t.product_id = r.product_id AND t.to_location_id = r.location_id "
+    f"AND t.status = '{TaskStatus.OPEN}') "
+    "FROM replenishment_rule r JOIN location l ON l.id = r.location_id "
+    "LEFT JOIN stock_level s ON s.product_id = r.product_id AND s.location_id = r.location_id "
+    "WHERE r.product_id = :product_id AND r.location_id = :location_id AND l.active"
+)
+
+
+def _state(session: Session, product_id: int, location_id: int):
+    """(minimum, maximum, warehouse_id, on_hand, open task id) of a pick face, or None when it
+    has no rule (or is inactive)."""
+    rows = driver_rows(session.connection(), _STATE, {"product_id": product_id, "location_id": location_id})
+    return rows[0] if rows else None
+
+
+def _found(state) -> str | None:
+    """What a check found without creating anything, or None when a task is to be created."""
+    if state is None:
         return NO_RULE
-    minimum, maximum, warehouse_id, on_hand = row
+    minimum, _maximum, _warehouse_id, on_hand, open_task = state
     if not below_minimum(on_hand, minimum):
         return FULL_ENOUGH
-    if _open_task_id(session, product_id, location_id) is not None:
-        return ALREADY_OPEN
+    return ALREADY_OPEN if open_task is not None else None
+
+
+def run_check(product_id: int, location_id: int) -> str:
+    """The check of one pick face, as its job runs it: a read first (the usual answer: it has its
+    task already, or is full enough again), and a write transaction only to create the task."""
+    with db.reading() as session:
+        found = _found(_state(session, product_id, location_id))
+    return found or db.atomic(check_pick_face, product_id, location_id)
+
+
+def check_pick_face(session: Session, product_id: int, location_id: int) -> str:
+    """Create the open task of a pick face below its minimum, unless it has one; what it found."""
+    state = _state(session, product_id, location_id)
+    found = _found(state)
+    if found is not None:
+        return found
+    _minimum, maximum, warehouse_id, on_hand, _open = state
     legs = plan(storage_sources(session, warehouse_id, product_id), quantity_to_fill(on_hand, maximum))
     if not legs:
         return NOTHING_IN_STORAGE
@@ -269,7 +297,7 @@ def check_warehouse(warehouse_id: int) -> dict:
     """Check every pick face of a warehouse, each in its own transaction: what was found."""
     with db.reading() as session:
         rules, below = pick_faces_below(session, warehouse_id)
-    found = Counter(db.atomic(check_pick_face, product_id, location_id) for product_id, location_id in below)
+    found = Counter(run_check(product_id, location_id) for product_id, location_id in below)
     return {"pick_faces": rules, "below_minimum": len(below), "created": found[CREATED],
             "already_open": found[ALREADY_OPEN], "nothing_in_storage": found[NOTHING_IN_STORAGE]}
 

@@ -548,7 +548,7 @@ def post_all(url: str, floor: dict, options) -> list[str]:
     """Part 1: every (via, processes) once per rules percentage, the percentages alternating,
     `repeat` times; with more than one percentage, each one's median and their ratio."""
     lines: list[str] = []
-    rates: dict[tuple[str, int, float], list[float]] = {}
+    rates: dict[tuple[str, int, float], list[dict]] = {}
     redis = (options.rules_redis, f"wms-bench-{os.getpid()}") if options.rules_redis else None
     try:
         for _ in range(options.repeat):
@@ -557,18 +557,25 @@ def post_all(url: str, floor: dict, options) -> list[str]:
     finally:
         if redis and any(options.rules):
             _drop_queue(redis)
+    for percent in [p for p in options.rules if p][:1]:
+        lines.append(listener_cost(url, floor, percent, redis))
+        print(lines[-1], flush=True)
     if len(options.rules) > 1:
         base = options.rules[0]
         for (via, processes, percent), found in sorted(rates.items()):
             if percent == base:
                 continue
-            with_rules, without = statistics.median(found), statistics.median(rates[(via, processes, base)])
-            lines.append(
-                f"rules {processes} process(es) via {via:9}: rules on {percent:g}% {with_rules:8.0f}/s, on {base:g}% "
-                f"{without:8.0f}/s (medians of {len(found)}): ratio {with_rules / without:.3f} "
-                f"(each run: {', '.join(f'{r:.0f}' for r in found)} vs "
-                f"{', '.join(f'{r:.0f}' for r in rates[(via, processes, base)])})"
-            )
+            against = rates[(via, processes, base)]
+            with_rules, without = (statistics.median(r["rate"] for r in runs) for runs in (found, against))
+            line = (f"rules {processes} process(es) via {via:9}: rules on {percent:g}% {with_rules:8.0f}/s, on {base:g}% "
+                    f"{without:8.0f}/s (medians of {len(found)}): ratio {with_rules / without:.3f}")
+            if all(r["server_ms"] is not None for r in found + against):
+                cpu_with, cpu_without = (statistics.median(r["client_ms"] + r["server_ms"] for r in runs)
+                                         for runs in (found, against))
+                line += (f"; CPU per movement (client + server) {cpu_with:.3f} vs {cpu_without:.3f} ms: ratio "
+                         f"{cpu_with / cpu_without:.3f}")
+            each = [", ".join(f"{r['rate']:.0f}" for r in runs) for runs in (found, against)]
+            lines.append(line + f" (each run: {each[0]} vs {each[1]})")
             print(lines[-1], flush=True)
     return lines
 
@@ -579,7 +586,7 @@ def post_with_rules(url: str, floor: dict, options, percent: float, redis, rates
     rules = set_rules(floor, percent)
     for via, processes in [(via, n) for via in options.via for n in options.processes]:
         result = throughput(url, processes, options.movements, options.products, options.locations, via, redis)
-        rates.setdefault((via, processes, percent), []).append(result["rate"])
+        rates.setdefault((via, processes, percent), []).append(result)
         cpu = f"CPU per movement: client {result['client_ms']:.2f} ms"
         if result["server_ms"] is not None:
             cpu += f", server {result['server_ms']:.2f} ms"
@@ -601,6 +608,35 @@ def post_with_rules(url: str, floor: dict, options, percent: float, redis, rates
                          f"{worked['outcomes']}; CPU {worked['cpu_ms']:.2f} ms each")
             print(lines[-1], flush=True)
     return lines
+
+
+def listener_cost(url: str, floor: dict, percent: float, redis, calls: int = 20_000) -> str:
+    """What app.replenishment's stock-moved listener costs a movement, in-process (CPU): at a
+    balance without a rule, at a ruled pick face at or above its minimum, and at one below it (a
+    wake: with Redis one SET NX that finds the flag already set)."""
+    from app import replenishment
+
+    set_rules(floor, percent)
+    app = make_app(url, redis)
+    with app.app_context():
+        listen = replenishment._on_stock_moved
+        ruled = next(iter(app.extensions["wms.replenishment_rules"].current()))
+        unruled = next(face for face in pick_faces(floor) if face not in
+                       app.extensions["wms.replenishment_rules"].current())
+        figures = []
+        for balances, times in (({unruled: 5}, calls), ({ruled: OPENING}, calls), ({ruled: OPENING - 1}, calls // 20)):
+            listen(balances)  # the first wake enqueues a job (or creates the task): the rest find it done
+            began = time.process_time()
+            for _ in range(times):
+                listen(balances)
+            figures.append(1e6 * (time.process_time() - began) / times)
+    app.extensions["wms.engine"].dispose()
+    if redis:
+        _drop_queue(redis)
+    set_rules(floor, 0)
+    return (f"listener rules on {percent:g}%: CPU per movement {figures[0]:.1f} us without a rule, {figures[1]:.1f} us "
+            f"at a ruled pick face at its minimum, {figures[2]:.1f} us below it "
+            f"({'one Redis SET NX' if redis else 'the check run in-process'})")
 
 
 def _drop_queue(redis: tuple[str, str]) -> None:

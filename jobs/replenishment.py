@@ -9,10 +9,10 @@ from __future__ import annotations
 def check_pick_face(product_id: int, location_id: int) -> str:
     """Create the pick face's open task if it is below its minimum and has none: what it found
     (app.replenishment's CREATED, ALREADY_OPEN, FULL_ENOUGH, NOTHING_IN_STORAGE, NO_RULE)."""
-    from app import db, replenishment
+    from app import replenishment
 
     replenishment.clear_wake(int(product_id), int(location_id))  # before reading: see wake_check
-    return db.atomic(replenishment.check_pick_face, int(product_id), int(location_id))
+    return replenishment.run_check(int(product_id), int(location_id))
 
 
 def check_warehouse(warehouse_id: int) -> dict:

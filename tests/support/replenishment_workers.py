@@ -21,14 +21,14 @@ def ship_order(database_url: str, order_number: str, sku: str, quantity: int, *,
 
     app = _app(database_url)
     checks: list[str] = []
-    real_check = replenishment.check_pick_face
+    real_check = replenishment.run_check
 
-    def counted(session, product_id, location_id):  # the job's use case, its outcome noted
-        outcome = real_check(session, product_id, location_id)
+    def counted(product_id, location_id):  # the job's check, its outcome noted
+        outcome = real_check(product_id, location_id)
         checks.append(outcome)
         return outcome
 
-    replenishment.check_pick_face = counted
+    replenishment.run_check = counted
     with app.app_context():
 
         def go(session):
