@@ -258,6 +258,15 @@ def test_close_short_asks_first_then_stops_the_rest_counting_as_incoming(floor, 
     assert "is closed" in detail and 'data-testid="po-close"' not in detail
 
 
+def test_an_order_nothing_came_in_for_offers_cancel_and_one_partly_received_offers_close_short(floor, manager, api):
+    add_po("PO-1")
+    page = manager.get("/purchase-order/PO-1").get_data(as_text=True)
+    assert 'data-testid="po-cancel"' in page and 'data-testid="po-close"' not in page
+    receive(api, "PO-1", "SKU-1", 1)
+    page = manager.get("/purchase-order/PO-1").get_data(as_text=True)
+    assert 'data-testid="po-cancel"' not in page and 'data-testid="po-close"' in page
+
+
 def test_cancel_asks_first_and_is_refused_in_words_once_stock_came_in(floor, manager, api):
     add_po("PO-1")
     add_po("PO-2")

@@ -395,4 +395,7 @@ def order_page(session: Session, po_number: str) -> dict:
         "to_come": sum(po_status.incoming(order.status, ordered, received) for ordered, received in counts),
         "editable": po_status.edit_refusal(order.status, order.po_number) is None,
         "can": {action.value: po_status.can(action, order.status, counts) for action in Action},
+        # The one way to stop expecting it that fits: cancel while nothing came, else close short.
+        "offer": {"close": po_status.can(Action.CLOSE, order.status, counts) and po_status.received_any(counts),
+                  "cancel": po_status.can(Action.CANCEL, order.status, counts)},
     }

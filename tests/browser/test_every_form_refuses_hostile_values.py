@@ -74,9 +74,11 @@ MUST_REACH |= {"/stocktakes/", "/stocktakes/suggestions", "/count/go", "/count/{
                "/stocktakes/{}/recount", "/stocktakes/{}/approve", "/stocktakes/{}/cancel"}
 # -- warehouses (issue 8): the header's warehouse switcher, on every page once there are two --
 MUST_REACH |= {"/warehouse"}
-# -- purchase orders (issue 8): the list, create, import, and the newest order's pages (an open one) --
-MUST_REACH |= {"/purchase-orders/", "/purchase-orders/new", "/purchase-orders/import", "/purchase-order/{}/edit",
-               "/purchase-order/{}/close", "/purchase-order/{}/cancel"}
+# -- purchase orders (issue 8): the list, create, import; a draft's pages and a partly received one's (PO
+# numbers without digits, so that the walk opens both) --
+MUST_REACH |= {"/purchase-orders/", "/purchase-orders/new", "/purchase-orders/import",
+               "/purchase-order/PO-WALK-DRAFT/edit", "/purchase-order/PO-WALK-DRAFT/open",
+               "/purchase-order/PO-WALK-DRAFT/cancel", "/purchase-order/PO-WALK-PART/close"}
 NOT_WALKED = {"/logout"}
 
 # Forms that change stock, and which hostile values each field may take with the rest valid (each
@@ -270,12 +272,15 @@ def build_floor(app) -> None:
         from app import replenishment
 
         replenishment.save_rule(sku=SKU, location=PICK_FACE, min=5, max=20)
-        # -- purchase orders (issue 8): a draft, and an open order late since 2001 (the newest: the walk's) --
+        # -- purchase orders (issue 8): a draft, and an order late since 2001 with 2 of its 5 received --
         from app.inbound.purchase_orders import create_purchase_order
+        from app.inbound.receiving import receive
 
-        db.atomic(create_purchase_order, po_number="PO-SEED-1", supplier="Seeded", lines=[(SKU, 5)], status="draft")
-        db.atomic(create_purchase_order, po_number="PO-SEED-2", supplier="Seeded", lines=[(SKU, 5)],
+        db.atomic(create_purchase_order, po_number="PO-WALK-DRAFT", supplier="Seeded", lines=[(SKU, 5)],
+                  status="draft")
+        db.atomic(create_purchase_order, po_number="PO-WALK-PART", supplier="Seeded", lines=[(SKU, 5)],
                   expected_at="2001-01-01")
+        db.atomic(receive, po_number="PO-WALK-PART", location=SHELF, lines=[(SKU, 2)])
         for n in (1, 2):  # a line of 1e30 units: stored failed at once, as the webhook stores it
             order = {"order_id": 5000 + n, "order_number": f"SO-WALK-{n}", "status": "Unshipped",
                      "items": [{"sku": SKU, "quantity": 1e30}]}
