@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, and_, insert, literal, select as sa_select
+from sqlalchemy import Integer, and_, func, insert, literal, select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from app import bounds
@@ -29,7 +31,7 @@ from app.models import (
     StocktakeStatus,
     User,
 )
-from app.stocktakes.places import counting_row, find_places, get_stocktake, require_open, stocktake_place
+from app.stocktakes.places import counting_row, find_places, locked_place, require_open
 from app.timeutil import utcnow
 from app.warehouses import get_warehouse
 
@@ -52,9 +54,7 @@ def record_count(session: Session, stocktake_id: int, *, location, product, coun
     """Count a product at a location of the stocktake: `counted` replaces an earlier count of it
     (until approval), `add` adds to it (a scan: each scan one unit, or a typed quantity)."""
     counted, add = _amount(counted, add)
-    stocktake = get_stocktake(session, stocktake_id, lock="share")
-    require_open(stocktake)
-    place, row = stocktake_place(session, stocktake, location, lock=True)
+    stocktake, place, row = locked_place(session, stocktake_id=stocktake_id, scanned=location)
     return _count(session, stocktake, place, row, product, counted, add, user_id)
 
 
@@ -62,8 +62,7 @@ def record_count_at(session: Session, row_id: int, *, product, counted=None, add
                     user_id: int | None = None) -> Counted:
     """`record_count` for the count page, which knows the stocktake's row for the location."""
     counted, add = _amount(counted, add)
-    stocktake, place, row = counting_row(session, row_id, lock=True)
-    require_open(stocktake)
+    stocktake, place, row = locked_place(session, row_id=row_id)
     return _count(session, stocktake, place, row, product, counted, add, user_id)
 
 
@@ -74,29 +73,38 @@ def _amount(counted, add) -> tuple[int | None, int | None]:
 
 
 def _count(session, stocktake, place, row, product, counted, add, user_id) -> Counted:
+    """Write the line in one statement (an upsert): the count, added to or replaced, and the
+    ledger's on-hand there now as expected."""
+    require_open(stocktake)
     _take(session, row, place, user_id)
     item = find_product(session, product)
-    line = session.exec(
-        select(StocktakeLine).where(StocktakeLine.stocktake_id == stocktake.id,
-                                    StocktakeLine.location_id == place.id, StocktakeLine.product_id == item.id)
-    ).first()
-    if add is not None:
-        before = line.counted if line is not None and line.counted is not None else 0
-        if before + add > bounds.MAX_COUNT:
-            raise ValidationFailed(f"{before:,} {item.sku} counted here already: {add:,} more would pass the "
-                                   f"{bounds.MAX_COUNT:,} one count can hold; set the count instead", field="quantity")
-        counted = before + add
-    expected = session.exec(
-        select(StockLevel.on_hand).where(StockLevel.product_id == item.id, StockLevel.location_id == place.id)
-    ).first() or 0
+    line = StocktakeLine.__table__
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(line)
+    expected = func.coalesce(
+        sa_select(StockLevel.on_hand)
+        .where(StockLevel.product_id == item.id, StockLevel.location_id == place.id)
+        .scalar_subquery(),
+        0,
+    )
     now = utcnow()
-    if line is None:
-        session.add(StocktakeLine(stocktake_id=stocktake.id, location_id=place.id, product_id=item.id,
-                                  expected=expected, counted=counted, counted_at=now, counted_by=user_id))
-    else:
-        line.expected, line.counted, line.counted_at, line.counted_by = expected, counted, now, user_id
+    statement = insert.values(stocktake_id=stocktake.id, location_id=place.id, product_id=item.id, expected=expected,
+                              counted=add if add is not None else counted, counted_at=now, counted_by=user_id)
+    statement = statement.on_conflict_do_update(
+        index_elements=[line.c.stocktake_id, line.c.location_id, line.c.product_id],
+        set_={"counted": line.c.counted + add if add is not None else counted, "expected": expected,
+              "counted_at": now, "counted_by": user_id},
+        where=line.c.counted + add <= bounds.MAX_COUNT if add is not None else None,
+    ).returning(line.c.counted)
+    total = session.execute(statement).scalar()
+    if total is None:  # the addition would pass MAX_COUNT: nothing written
+        before = session.execute(
+            sa_select(line.c.counted).where(line.c.stocktake_id == stocktake.id, line.c.location_id == place.id,
+                                            line.c.product_id == item.id)
+        ).scalar()
+        raise ValidationFailed(f"{before:,} {item.sku} counted here already: {add:,} more would pass the "
+                               f"{bounds.MAX_COUNT:,} one count can hold; set the count instead", field="quantity")
     session.flush()
-    return Counted(stocktake.id, row.id, place.code, item.sku, item.name, counted, add)
+    return Counted(stocktake.id, row.id, place.code, item.sku, item.name, total, add)
 
 
 def _take(session: Session, row: StocktakeLocation, place: Location, user_id: int | None, *,
@@ -129,7 +137,7 @@ def _name(session: Session, user_id: int) -> str:
 def start_location(session: Session, row_id: int, *, user_id: int | None, alone: bool = False) -> dict:
     """Begin counting a location before the first scan (the page's "count it anyway" for a recount
     by the person who counted it last time)."""
-    stocktake, place, row = counting_row(session, row_id, lock=True)
+    stocktake, place, row = locked_place(session, row_id=row_id)
     require_open(stocktake)
     _take(session, row, place, user_id, alone=alone)
     session.flush()
@@ -139,14 +147,13 @@ def start_location(session: Session, row_id: int, *, user_id: int | None, alone:
 def close_location(session: Session, stocktake_id: int, location, *, user_id: int | None = None) -> dict:
     """The location is counted: every product the ledger holds there that was not counted counts
     as zero. Closing a closed location again changes nothing."""
-    stocktake = get_stocktake(session, stocktake_id, lock="share")
+    stocktake, place, row = locked_place(session, stocktake_id=stocktake_id, scanned=location)
     require_open(stocktake)
-    place, row = stocktake_place(session, stocktake, location, lock=True)
     return _close(session, stocktake, place, row, user_id)
 
 
 def close_location_at(session: Session, row_id: int, *, user_id: int | None = None) -> dict:
-    stocktake, place, row = counting_row(session, row_id, lock=True)
+    stocktake, place, row = locked_place(session, row_id=row_id)
     require_open(stocktake)
     return _close(session, stocktake, place, row, user_id)
 

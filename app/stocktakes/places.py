@@ -1,7 +1,7 @@
 """Finding a stocktake, the locations a request names, and a stocktake's own row for a location."""
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
 from app import bounds
@@ -122,16 +122,46 @@ def stocktake_place(session: Session, stocktake: Stocktake, scanned, *, field: s
     return place, row
 
 
-def counting_row(session: Session, row_id: int, *, lock: bool = False) -> tuple[Stocktake, Location, StocktakeLocation]:
-    """A stocktake's location by the row's id (the count pages' addresses); with `lock`, the
-    stocktake shared and then the row for update (the order every count takes its locks in)."""
+def counting_row(session: Session, row_id: int) -> tuple[Stocktake, Location, StocktakeLocation]:
+    """A stocktake's location by the row's id (the count pages' addresses), to read."""
     row = session.get(StocktakeLocation, row_id)
     if row is None:
         raise NotFound(f"no location {row_id} to count")
-    stocktake = get_stocktake(session, row.stocktake_id, lock="share" if lock else None)
-    if lock:
-        row = session.exec(
-            select(StocktakeLocation).where(StocktakeLocation.id == row_id)
-            .with_for_update().execution_options(populate_existing=True)
-        ).one()
-    return stocktake, session.get(Location, row.location_id), row
+    return get_stocktake(session, row.stocktake_id), session.get(Location, row.location_id), row
+
+
+def locked_place(session: Session, *, row_id: int | None = None, stocktake_id: int | None = None,
+                 scanned=None) -> tuple[Stocktake, Location, StocktakeLocation]:
+    """The stocktake, the location and the stocktake's row for it, the row locked for a count or
+    a close, in one statement: by the row's id (the count page) or by the stocktake and a scanned
+    code or barcode (the API). What the request names that is not there (no such stocktake, no such
+    location, one of another warehouse, one not in this stocktake) is said by the slower look-ups.
+
+    Counts lock only their location's row: approval needs every location closed and a count needs
+    its location open, so the two never both go ahead; a recount and approval take the stocktake."""
+    statement = (
+        select(StocktakeLocation, Stocktake, Location)
+        .join(Stocktake, Stocktake.id == StocktakeLocation.stocktake_id)
+        .join(Location, Location.id == StocktakeLocation.location_id)
+        .with_for_update(of=StocktakeLocation)
+        .execution_options(populate_existing=True)
+    )
+    if row_id is not None:
+        found = session.exec(statement.where(StocktakeLocation.id == row_id)).first()
+        if found is None:
+            raise NotFound(f"no location {row_id} to count")
+    else:
+        code = bounds.scan(scanned, "location")
+        if not code:
+            raise ValidationFailed("scan or type a location", field="location")
+        found = session.exec(
+            statement.where(StocktakeLocation.stocktake_id == stocktake_id,
+                            or_(Location.code == code.upper(), func.lower(Location.barcode) == code.lower()))
+            .order_by(case((Location.code == code.upper(), 0), else_=1), Location.id)
+        ).first()
+        if found is None:  # say why
+            stocktake = get_stocktake(session, stocktake_id)
+            place, row = stocktake_place(session, stocktake, code, lock=True)
+            return stocktake, place, row
+    row, stocktake, place = found
+    return stocktake, place, row
