@@ -80,7 +80,16 @@ def test_the_scan_page_starts_at_the_first_receiving_location_with_the_product_f
                  "to-come-table"):
         assert f'data-testid="{hook}"' in html
     assert "data-first autofocus" in html and "/static/scan-queue.js" in html
-    assert 'data-testid="receipts"' not in html  # reversing is a manager's
+    assert 'data-testid="receipts"' not in html and "exceptions-link" not in picker.get("/receiving/").get_data(as_text=True)
+
+
+def test_the_receiving_location_can_be_chosen_without_javascript_and_an_unknown_one_is_said(floor, picker):
+    chosen = picker.get("/receiving/po/PO-1?location=dock-2").get_data(as_text=True)
+    assert 'value="DOCK-2" class="scan"' in chosen
+    assert '<noscript><input type="hidden" name="location" value="DOCK-2"></noscript>' in chosen
+    missing = picker.get("/receiving/po/PO-1?location=N-DOCK")  # another warehouse's
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and 'data-testid="field-error"' in html and "no location N-DOCK" in html
 
 
 # ---- scanning ----------------------------------------------------------------------------------
@@ -140,6 +149,7 @@ def test_a_refused_scan_is_kept_as_a_receiving_exception_for_a_manager(floor, pi
     assert kept.status_code == 200 and "receiving exception #1" in kept.get_data(as_text=True)
     picker.post("/receiving/po/PO-1/exceptions", data={"scanned": "SKU-9", "kind": "not_on_purchase_order"}, headers=HTMX)
     assert picker.get("/receiving/exceptions").status_code == 403
+    assert 'data-testid="exceptions-link"' in manager.get("/receiving/").get_data(as_text=True)
     page = manager.get("/receiving/exceptions").get_data(as_text=True)
     assert 'data-testid="exception-1"' in page and 'data-testid="exception-2"' in page
     assert "0000000000000" in page and "SKU-9" in page and "unknown barcode" in page
@@ -225,8 +235,8 @@ def test_a_manager_reverses_a_receipt_from_the_po_page(floor, manager, picker):
     confirm(picker, ["SKU-1:3"])
     page = manager.get("/receiving/po/PO-1").get_data(as_text=True)
     assert 'data-testid="reverse-receipt-1"' in page
-    assert picker.post("/receiving/receipts/1/reverse", data={"po_number": "PO-1"}).status_code == 403
-    response = manager.post("/receiving/receipts/1/reverse", data={"po_number": "PO-1"})
+    assert picker.post("/receiving/receipts/1/reverse", data={}).status_code == 403
+    response = manager.post("/receiving/receipts/1/reverse", data={})
     assert response.status_code == 302
     page = manager.get(response.headers["Location"]).get_data(as_text=True)
     assert "Receipt #1 reversed: 3 units back to the supplier, 1 putaway tasks cancelled. PO-1 is now open." in page
@@ -237,10 +247,11 @@ def test_a_manager_reverses_a_receipt_from_the_po_page(floor, manager, picker):
 def test_a_receipt_already_put_away_is_not_reversed_and_the_page_says_why(floor, manager, picker):
     done = db.atomic(receiving.receive, po_number="PO-1", location="DOCK", lines=[("SKU-1", 3)])
     db.atomic(putaway.complete, done.putaway_tasks[0], location="A-01")
-    response = manager.post(f"/receiving/receipts/{done.id}/reverse", data={"po_number": "PO-1"})
+    response = manager.post(f"/receiving/receipts/{done.id}/reverse", data={})
     html = response.get_data(as_text=True)
     assert response.status_code == 409 and "have been put away already" in html and "<html" in html
     assert on_hand("SKU-1") == {"A-01": 3}
+    assert manager.post("/receiving/receipts/999/reverse", data={}).status_code == 404
 
 
 def test_receiving_pages_need_a_signed_in_user(floor, client):

@@ -67,14 +67,22 @@ class OrderLine:
                 "to_come": self.room.to_come, "most": self.room.most, "tolerance": self.room.tolerance}
 
 
-def _order_lines(session: Session, order: PurchaseOrder) -> list[OrderLine]:
-    rows = session.exec(
+def _order_lines(session: Session, order: PurchaseOrder, *, products: list[int] | None = None,
+                 skus: list[str] | None = None) -> list[OrderLine]:
+    """The PO's lines; only those of these products or SKUs (any case) when given."""
+    statement = (
         select(PurchaseOrderLine, Product.sku, Product.name, Product.receive_tolerance_percent)
         .join(Product, Product.id == PurchaseOrderLine.product_id)
         .where(PurchaseOrderLine.purchase_order_id == order.id)
         .order_by(PurchaseOrderLine.id)
         .execution_options(populate_existing=True)
     )
+    if products is not None or skus is not None:
+        wanted = PurchaseOrderLine.product_id.in_(products or [])
+        if skus:
+            wanted = wanted | func.lower(Product.sku).in_(sorted({sku.lower() for sku in skus}))
+        statement = statement.where(wanted)
+    rows = session.exec(statement)
     return [
         OrderLine(line, line.product_id, sku, name,
                   LineRoom(line.quantity_ordered, line.quantity_received, tolerance_percent(order.tolerance_percent, own)))
@@ -127,13 +135,24 @@ def _line_for(session: Session, order: PurchaseOrder, lines: list[OrderLine], sc
     found = _match(session, lines, typed)
     if found is not None:
         return found
+    raise _not_on_order(order, _product(session, typed, field), typed, field)
+
+
+def _product(session: Session, scanned, field: str) -> Product:
+    """The product a scan names; one nobody knows is refused naming the scan (unknown_barcode)."""
+    typed = bounds.scan(scanned, field, label="product")
+    if not typed:
+        raise ValidationFailed("scan or type a product", field=field)
     try:
-        product = find_product(session, typed)
+        return find_product(session, typed)
     except NotFound:
         raise NotFound(f"no product with SKU or barcode {shown(typed)}", code="unknown_barcode", field=field) from None
+
+
+def _not_on_order(order: PurchaseOrder, product: Product, typed: str, field: str = "product") -> ValidationFailed:
     what = product.sku if product.sku.lower() == typed.lower() else f"{shown(typed)} ({product.sku})"
-    raise ValidationFailed(f"{what} · {product.name} is not on purchase order {order.po_number}",
-                           code="not_on_purchase_order", field=field)
+    return ValidationFailed(f"{what} · {product.name} is not on purchase order {order.po_number}",
+                            code="not_on_purchase_order", field=field)
 
 
 def _over_receipt(order: PurchaseOrder, found: OrderLine, quantity: int, field: str, counted: int = 0) -> None:
@@ -178,9 +197,14 @@ def check_scan(session: Session, *, po_number, product, quantity=1, counted: dic
     order = get_purchase_order(session, po_number)
     _refuse_unless_receivable(order)
     quantity = bounds.quantity(quantity)
-    lines = _order_lines(session, order)
-    found = _line_for(session, order, lines, product, "product")
-    already = (counted or {}).get(found.sku, 0)
+    counted = counted or {}
+    item = _product(session, product, "product")
+    # Only the lines this page shows: the scanned product's and those of the receipt being scanned.
+    lines = _order_lines(session, order, products=[item.id], skus=list(counted))
+    found = next((line for line in lines if line.product_id == item.id), None)
+    if found is None:
+        raise _not_on_order(order, item, bounds.scan(product, "product"))
+    already = counted.get(found.sku, 0)
     _over_receipt(order, found, quantity, "quantity", counted=already)
     room = found.room
     return Scanned(found.sku, found.name, quantity, already + quantity, room.ordered, room.received, room.most,
@@ -378,6 +402,18 @@ def reverse(session: Session, receipt_id, *, user_id: int | None = None) -> dict
     _restatus(session, order)
     return {"id": receipt.id, "po_number": order.po_number, "status": order.status, "movements": movements,
             "cancelled_tasks": cancelled}
+
+
+def receipt_po_number(session: Session, receipt_id) -> str:
+    """The PO number a receipt was received against."""
+    receipt_id = _receipt_id(receipt_id)
+    found = session.exec(
+        select(PurchaseOrder.po_number).join(Receipt, Receipt.purchase_order_id == PurchaseOrder.id)
+        .where(Receipt.id == receipt_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"no receipt {receipt_id}", field="receipt")
+    return found
 
 
 def receipts_of(session: Session, order: PurchaseOrder) -> list[dict]:

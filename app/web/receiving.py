@@ -82,8 +82,17 @@ def _page(session, po_number: str, **context):
 @bp.get("/po/<path:po_number>")
 @requires(Role.PICKER)
 def receive_page(po_number: str):
+    """The scan page; ?location= (the location form, without JavaScript) chooses where to receive."""
+    typed = request.args.get("location", "")
     with db.reading() as session:
-        return render_template("receiving/po.html", **_page(session, po_number))
+        context = _page(session, po_number)
+        if not typed.strip():
+            return render_template("receiving/po.html", **context)
+        try:
+            place = find_location(session, context["site"].id, typed)
+        except WmsError as error:
+            return render_template("receiving/po.html", **{**context, "location": typed, "error": error}), error.status
+        return render_template("receiving/po.html", **{**context, "location": place.code})
 
 
 @bp.get("/check")
@@ -185,13 +194,14 @@ def confirm(po_number: str):
 @bp.post("/receipts/<int:receipt_id>/reverse")
 @requires(Role.MANAGER)
 def reverse(receipt_id: int):
-    po_number = request.form.get("po_number", "")
+    """Reverse a receipt; its PO's page again, with what was done or why it could not be."""
     try:
         reversed_ = db.atomic(receiving.reverse, receipt_id, user_id=current_user.id)
     except WmsError as error:
-        if request.htmx or not po_number:
-            return render_template("partials/flash.html", kind="error", message=error.message), error.status
         with db.reading() as session:
+            po_number = receiving.receipt_po_number(session, receipt_id)
+            if request.htmx:
+                return render_template("partials/flash.html", kind="error", message=error.message), error.status
             return render_template("receiving/po.html", **_page(session, po_number, error=error)), error.status
     units = sum(m["quantity"] for m in reversed_["movements"])
     flash(f"Receipt #{reversed_['id']} reversed: {units:,} units back to the supplier, "
