@@ -118,6 +118,8 @@
     if (event.target === product && product.value.trim()) queueScan();
   });
 
+  form.setAttribute("data-ready", "");  // scans are queued from now on (a phone test waits for this)
+
   // Big +/- buttons: change the quantity without taking focus from the scan field.
   Array.prototype.forEach.call(form.querySelectorAll("[data-step]"), function (button) {
     button.addEventListener("mousedown", function (event) { event.preventDefault(); });
