@@ -127,7 +127,7 @@ class Discrepancy(SQLModel, table=True):
     product_id: int | None = Field(default=None, foreign_key="product.id")
     warehouse_id: int = Field(foreign_key="warehouse.id")
     quantity: int
-    cause: str = Field(max_length=32)  # "shortfall" or "unknown_sku"
+    cause: str = Field(max_length=32)  # "shortfall", "unknown_sku" or "count_not_posted" (app.stocktakes.approval)
     reference: str | None = Field(default=None, max_length=64)
     movement_id: int | None = Field(default=None, foreign_key="movement.id")
     status: str = Field(default=DiscrepancyStatus.OPEN, max_length=16, index=True)
