@@ -109,7 +109,8 @@ def suggest(candidates: Iterable[Candidate], *, now: datetime, days: int, limit:
     then fastest movers (more movements out in the window first: each pick is a chance to go
     wrong), then longest since counted (never counted first), then by code."""
     due_before = now - timedelta(days=days)
-    chosen = [c for c in candidates if c.open_discrepancies > 0 or c.last_counted is None or c.last_counted <= due_before]
+    chosen = [c for c in candidates
+              if c.open_discrepancies > 0 or c.last_counted is None or c.last_counted <= due_before]
     never = datetime.min.replace(tzinfo=now.tzinfo)
     chosen.sort(key=lambda c: (-c.open_discrepancies, -c.moves_out, c.last_counted or never, c.code))
     return [Suggestion(c.code, _reasons(c, now, days)) for c in chosen[:limit]]

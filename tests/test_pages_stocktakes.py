@@ -2,8 +2,6 @@
 pickers count on the phone page, blind, with refusals in words under the field."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlmodel import select
 
@@ -13,7 +11,14 @@ from app.inventory import transfer_stock
 from app.models import Movement, Stocktake, StocktakeLine, StocktakeLocation
 from app.stocktakes import approve, close_location, open_stocktake, record_count
 from tests.conftest import ApiClient
-from tests.test_stocktakes import HTMX, assert_blind, build_floor, on_hand, row_for, rows_of
+from tests.test_stocktakes import (
+    HTMX,
+    assert_blind,
+    build_floor,
+    on_hand,
+    row_for,
+    rows_of,
+)
 
 
 @pytest.fixture
@@ -91,7 +96,8 @@ def test_opening_refusals_are_said_on_the_page_and_open_nothing(floor, manager, 
 
 def test_a_location_already_being_counted_is_refused_under_the_field(floor, manager):
     first = opened("A-01")
-    html = manager.post("/stocktakes/", data={"how": "list", "locations": "A-01", "warehouse": "MAIN"}).get_data(as_text=True)
+    data = {"how": "list", "locations": "A-01", "warehouse": "MAIN"}
+    html = manager.post("/stocktakes/", data=data).get_data(as_text=True)
     assert f"A-01 is already being counted in stocktake {first}" in html and 'data-testid="field-error"' in html
 
 
@@ -267,9 +273,10 @@ def test_a_count_that_is_not_blind_shows_the_counter_what_the_ledger_holds(floor
     assert 'data-testid="count-expected"' in html and "SKU-1 · Widget: 137" in html
 
 
-def test_recent_counts_are_listed_newest_first_for_the_manager(floor, manager):
-    older = opened("A-01")
-    db.atomic(lambda s: setattr(s.get(Stocktake, older), "created_at", s.get(Stocktake, older).created_at - timedelta(days=1)))
-    newer = opened("A-02")
+def test_counts_are_listed_open_first_then_newest_first(floor, manager):
+    done = opened("P-01")
+    db.atomic(close_location, done, "P-01")
+    db.atomic(approve, done)
+    older, newer = opened("A-01"), opened("A-02")
     html = manager.get("/stocktakes/").get_data(as_text=True)
-    assert html.index(f"Stocktake {newer}<") < html.index(f"Stocktake {older}<")
+    assert html.index(f"Stocktake {newer}<") < html.index(f"Stocktake {older}<") < html.index(f"Stocktake {done}<")

@@ -15,7 +15,14 @@ from pydantic import Field
 
 from app import bounds, db, stocktakes
 from app.api import bp, fields
-from app.api.schemas import Answer, Body, LocationScan, OptionalWarehouse, Path, ProductScan
+from app.api.schemas import (
+    Answer,
+    Body,
+    LocationScan,
+    OptionalWarehouse,
+    Path,
+    ProductScan,
+)
 from app.api.spec import operation
 from app.models import CountStatus, StocktakeStatus
 

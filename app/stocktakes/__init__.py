@@ -14,8 +14,19 @@ balance as it is then, so stock moved after the count is kept (app/variances.py 
 larger than what is left is handled).
 """
 from app.stocktakes.approval import Approved, approve
-from app.stocktakes.counting import close_location, count_list, location_sheet, record_count, start_location
-from app.stocktakes.opening import cancel_stocktake, open_stocktake, suggest_locations, zones
+from app.stocktakes.counting import (
+    close_location,
+    count_list,
+    location_sheet,
+    record_count,
+    start_location,
+)
+from app.stocktakes.opening import (
+    cancel_stocktake,
+    open_stocktake,
+    suggest_locations,
+    zones,
+)
 from app.stocktakes.review import describe, list_stocktakes, recount
 
 __all__ = [

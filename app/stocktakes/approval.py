@@ -51,7 +51,8 @@ class Approved:
     lines: int  # count lines approved
     adjustments: list[dict] = field(default_factory=list)  # {sku, location, quantity (signed), movement_id}
     discrepancies_resolved: list[int] = field(default_factory=list)
-    not_posted: list[dict] = field(default_factory=list)  # {sku, location, variance, posted, not_posted, reason, message, discrepancy_id}
+    # {sku, location, variance, posted, not_posted, reason, message, discrepancy_id}
+    not_posted: list[dict] = field(default_factory=list)
 
 
 def approve(session: Session, stocktake_id: int, *, user_id: int | None = None) -> Approved:

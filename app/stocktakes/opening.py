@@ -22,7 +22,13 @@ from app.models import (
     StocktakeStatus,
     Warehouse,
 )
-from app.stocktakes.places import _PHYSICAL, find_places, get_stocktake, require_open, scanned_codes
+from app.stocktakes.places import (
+    _PHYSICAL,
+    find_places,
+    get_stocktake,
+    require_open,
+    scanned_codes,
+)
 from app.stocktakes.review import describe
 from app.timeutil import utcnow
 from app.warehouses import get_warehouse

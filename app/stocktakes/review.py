@@ -16,7 +16,12 @@ from app.models import (
     User,
     Warehouse,
 )
-from app.stocktakes.places import find_places, get_stocktake, require_open, scanned_codes
+from app.stocktakes.places import (
+    find_places,
+    get_stocktake,
+    require_open,
+    scanned_codes,
+)
 from app.timeutil import isoformat
 
 

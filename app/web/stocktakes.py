@@ -90,7 +90,8 @@ def open_count():
 @bp.get("/stocktakes/suggestions")
 @requires(Role.MANAGER)
 def suggestions():
-    values = {"days": request.args.get("days", str(DEFAULT_DAYS)), "limit": request.args.get("limit", str(DEFAULT_SUGGESTIONS))}
+    values = {"days": request.args.get("days", str(DEFAULT_DAYS)),
+              "limit": request.args.get("limit", str(DEFAULT_SUGGESTIONS))}
     error, found = None, []
     with db.reading() as session:
         site = current_warehouse(session)
