@@ -214,6 +214,7 @@ def test_stock_of_a_sku_has_totals_and_every_location_holding_some(floor):
         "allocated": 0,
         "available": 15,
         "incoming": 0,
+        "incoming_by_warehouse": [],
         "locations": [
             {"warehouse": "MAIN", "location": "A-01", "type": "storage", "on_hand": 7, "allocated": 0},
             {"warehouse": "MAIN", "location": "P-01", "type": "pick", "on_hand": 3, "allocated": 0},
@@ -240,7 +241,8 @@ def test_stock_shows_allocations_as_not_available(floor):
 
 def test_stock_of_a_product_without_any_is_zero_and_of_an_unknown_sku_404(floor):
     assert floor.get("/api/v1/stock/SKU-2").get_json() == {
-        "sku": "SKU-2", "on_hand": 0, "allocated": 0, "available": 0, "incoming": 0, "locations": []
+        "sku": "SKU-2", "on_hand": 0, "allocated": 0, "available": 0, "incoming": 0, "incoming_by_warehouse": [],
+        "locations": []
     }
     refused(floor.get("/api/v1/stock/NOPE"), 404, "not_found", "sku")
 
