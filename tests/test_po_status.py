@@ -5,7 +5,15 @@ import pytest
 
 from app.errors import Conflict
 from app.inbound import po_status
-from app.inbound.po_status import Action, after, can, is_late, parse, refresh_status, status_after_receipt
+from app.inbound.po_status import (
+    Action,
+    after,
+    can,
+    is_late,
+    parse,
+    refresh_status,
+    status_after_receipt,
+)
 from app.models import PurchaseOrderStatus as S
 
 NOTHING_IN = [(10, 0), (4, 0)]

@@ -25,7 +25,12 @@ from sqlmodel import Session, select
 from app import bounds
 from app.csv_table import Problem, read_table
 from app.errors import Conflict, WmsError
-from app.inbound.purchase_orders import check_header, check_line, check_status, create_purchase_order
+from app.inbound.purchase_orders import (
+    check_header,
+    check_line,
+    check_status,
+    create_purchase_order,
+)
 from app.models import PurchaseOrder
 from app.warehouses import get_warehouse
 

@@ -19,7 +19,8 @@ from enum import StrEnum
 
 from app.bounds import shown
 from app.errors import Conflict
-from app.models.inbound import OPEN_PO_STATUSES, PurchaseOrderStatus as Status
+from app.models.inbound import OPEN_PO_STATUSES
+from app.models.inbound import PurchaseOrderStatus as Status
 
 STATUSES = tuple(Status)
 EXPECTED = tuple(OPEN_PO_STATUSES)  # still coming: incoming, receivable, can be late

@@ -20,7 +20,14 @@ from app.catalog import get_product
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.inbound import po_status
 from app.inbound.po_status import Action
-from app.models import Product, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, ReceiptLine, Warehouse
+from app.models import (
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    ReceiptLine,
+    Warehouse,
+)
 from app.timeutil import isoformat, utcnow
 from app.warehouses import get_warehouse
 

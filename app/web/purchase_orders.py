@@ -10,7 +10,8 @@ from flask_login import current_user
 from app import bounds, db
 from app.errors import ValidationFailed, WmsError
 from app.inbound import po_status
-from app.inbound.po_import import COLUMNS as CSV_COLUMNS, import_purchase_orders_csv
+from app.inbound.po_import import COLUMNS as CSV_COLUMNS
+from app.inbound.po_import import import_purchase_orders_csv
 from app.inbound.purchase_orders import (
     cancel_purchase_order,
     close_purchase_order,
