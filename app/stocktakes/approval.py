@@ -56,7 +56,7 @@ class Approved:
 
 
 def approve(session: Session, stocktake_id: int, *, user_id: int | None = None) -> Approved:
-    stocktake = get_stocktake(session, stocktake_id, lock="update")
+    stocktake = get_stocktake(session, stocktake_id, lock=True)
     require_open(stocktake)
     waiting = session.exec(
         select(Location.code)

@@ -124,7 +124,7 @@ def _zone_places(session: Session, site: Warehouse, zone) -> list[Location]:
 def cancel_stocktake(session: Session, stocktake_id: int) -> dict:
     """Drop an open stocktake: nothing is posted, its locations are free to count again. The
     stocktake as `review.describe` shows it."""
-    stocktake = get_stocktake(session, stocktake_id, lock="update")
+    stocktake = get_stocktake(session, stocktake_id, lock=True)
     require_open(stocktake)
     stocktake.status = StocktakeStatus.CANCELLED
     session.flush()

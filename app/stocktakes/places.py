@@ -19,12 +19,11 @@ from app.models import (
 _PHYSICAL = [str(t) for t in PHYSICAL_TYPES]
 
 
-def get_stocktake(session: Session, stocktake_id: int, *, lock: str | None = None) -> Stocktake:
-    """The stocktake, optionally locked: "share" for a count or a close (many at once), "update"
-    for a recount, an approval or a cancel (one at a time, after the counts in flight)."""
+def get_stocktake(session: Session, stocktake_id: int, *, lock: bool = False) -> Stocktake:
+    """The stocktake; with `lock`, taken for a recount, an approval or a cancel (one at a time)."""
     statement = select(Stocktake).where(Stocktake.id == stocktake_id)
     if lock:
-        statement = statement.with_for_update(read=lock == "share").execution_options(populate_existing=True)
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     stocktake = session.exec(statement).first()
     if stocktake is None:
         raise NotFound(f"no stocktake {stocktake_id}", field="stocktake_id")

@@ -104,7 +104,7 @@ def recount(session: Session, stocktake_id: int, locations, *, user_id: int | No
     """Count these locations again: their lines are dropped, they wait for a counter (blind, as
     every count), and the person who counted them last is asked to leave it to someone else."""
     codes = scanned_codes(locations, "locations")
-    stocktake = get_stocktake(session, stocktake_id, lock="update")
+    stocktake = get_stocktake(session, stocktake_id, lock=True)
     require_open(stocktake)
     site = session.get(Warehouse, stocktake.warehouse_id)
     places = find_places(session, site, codes, "locations")
