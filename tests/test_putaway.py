@@ -202,6 +202,8 @@ def test_the_list_is_per_warehouse_oldest_first_and_filters_by_status_and_search
     assert [t["id"] for t in floor.get("/api/v1/putaway-tasks?status=DONE").get_json()["items"]] == [second]
     assert [t["id"] for t in floor.get("/api/v1/putaway-tasks?q=gadg").get_json()["items"]] == [second]
     assert len(floor.get("/api/v1/putaway-tasks?q=PO-1").get_json()["items"]) == 3
+    for typed in ("PO_1", "%25", "\\"):  # % and _ are characters, not wildcards
+        assert floor.get(f"/api/v1/putaway-tasks?q={typed}").get_json()["items"] == [], typed
     assert floor.get("/api/v1/putaway-tasks?warehouse=NORTH").get_json()["items"] == []
     page = floor.get("/api/v1/putaway-tasks?limit=2").get_json()
     assert [t["id"] for t in page["items"]] == [first, second] and page["next_offset"] == 2

@@ -372,11 +372,11 @@ def list_tasks(
         statement = statement.where(PutawayTask.status == status)
     query = bounds.text(query, "q", max_length=bounds.SEARCH_MAX, required=False, label="search")
     if query:
-        like = f"%{query}%"
-        statement = statement.where(or_(
-            Product.sku.ilike(like), Product.name.ilike(like), PutawayTask.reference.ilike(like),
-            _FROM.code.ilike(like), _SUGGESTED.code.ilike(like),
-        ))
+        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"  # % and _ as typed
+        statement = statement.where(or_(*(
+            column.ilike(like, escape="\\")
+            for column in (Product.sku, Product.name, PutawayTask.reference, _FROM.code, _SUGGESTED.code)
+        )))
     limit = max(1, min(int(limit), MAX_LIST + 1))  # one more than a page: whether another follows
     rows = session.exec(statement.order_by(PutawayTask.id).limit(limit).offset(bounds.offset(offset)))
     return [_as_dict(row) for row in rows]

@@ -106,6 +106,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away(live_wms, phone):
     assert "2 × SKU-2 (Red gadget) DOCK → A-01 instead of B-01" in putaway_log.locator("li.ok").first.inner_text()
     assert "1 left as task #" in putaway_log.locator("li.ok").first.inner_text()
     phone.locator("#tasks [data-sku=SKU-2][data-status=open][data-quantity='1']").wait_for()  # the list followed
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert on_hand(app, "SKU-1") == {"A-01": 7} and on_hand(app, "SKU-2") == {"A-01": 2, "DOCK": 1}
     with app.app_context(), db.reading() as session:
         assert [(t.quantity, t.status) for t in session.exec(select(PutawayTask).order_by(PutawayTask.id))] == [
