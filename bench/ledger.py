@@ -567,8 +567,10 @@ def post_all(url: str, floor: dict, options) -> list[str]:
                 continue
             against = rates[(via, processes, base)]
             with_rules, without = (statistics.median(r["rate"] for r in runs) for runs in (found, against))
+            paired = statistics.median(r["rate"] / b["rate"] for r, b in zip(found, against))
             line = (f"rules {processes} process(es) via {via:9}: rules on {percent:g}% {with_rules:8.0f}/s, on {base:g}% "
-                    f"{without:8.0f}/s (medians of {len(found)}): ratio {with_rules / without:.3f}")
+                    f"{without:8.0f}/s (medians of {len(found)}): ratio {with_rules / without:.3f}, median of each "
+                    f"round's ratio {paired:.3f}")
             if all(r["server_ms"] is not None for r in found + against):
                 cpu_with, cpu_without = (statistics.median(r["client_ms"] + r["server_ms"] for r in runs)
                                          for runs in (found, against))

@@ -68,6 +68,9 @@ MUST_REACH = {
     "/inventory/", "/inventory/locations", "/inventory/history", "/inventory/adjust", "/moves/",
     "/orders/live", "/orders/discrepancies/{}/resolve", "/orders/failed-events/{}/retry",
     "/orders/failed-events/{}/dismiss", "/admin/settings", "/admin/settings/test",
+    # -- replenishment (issue 8) --
+    "/replenishment/rules", "/replenishment/rules/import", "/replenishment/rules/check",
+    "/replenishment/rules/{}/remove", "/replenishment/tasks/{}/complete",
 }
 # -- stocktakes (issue 8): opening counts, suggestions, the count pages, review and approval --
 MUST_REACH |= {"/stocktakes/", "/stocktakes/suggestions", "/count/go", "/count/{}", "/count/{}/close",
