@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 
 import pytest
 from sqlalchemy import func
@@ -22,6 +24,8 @@ from app.models import (
     StocktakeLine,
     StocktakeLocation,
 )
+from app.stocktakes import open_stocktake
+from app.stocktakes.counting import record_count_at
 from app.warehouses import create_location, create_warehouse, get_warehouse
 from tests.conftest import PASSWORD, ApiClient, sign_in
 from tests.support.processes import BIN, ROOT, wms_env
@@ -461,3 +465,47 @@ def test_unknown_stocktakes_and_ids_past_any_row_are_404_or_400_in_words(floor, 
     assert unknown.status_code == 404 and unknown.get_json()["error"]["field"] == "location"
     waiting = api.post(f"/api/v1/stocktakes/{stocktake_id}/recount", json={"locations": ["A-01"]})
     assert waiting.status_code == 409 and "has not been counted yet" in waiting.get_json()["error"]["message"]
+
+
+# ---- at the same moment ------------------------------------------------------------------------
+
+
+def at_once(app, work, times: int) -> list:
+    """Run work() `times` times in threads started together; each result or the error raised."""
+    start = Barrier(times)
+
+    def run(_):
+        with app.app_context():
+            start.wait()
+            try:
+                return work()
+            except Exception as error:  # noqa: BLE001 - the test looks at what each one got
+                return error
+
+    with ThreadPoolExecutor(times) as pool:
+        return list(pool.map(run, range(times)))
+
+
+def test_scans_at_the_same_moment_are_all_counted(any_db_app):
+    build_floor()
+    stocktake_id = db.atomic(open_stocktake, locations=["A-01"])["id"]
+    with db.reading() as session:
+        row_id = session.exec(select(StocktakeLocation.id).where(StocktakeLocation.stocktake_id == stocktake_id)).one()
+
+    def scan_ten():
+        return [db.atomic(record_count_at, row_id, product="SKU-1", add=1).counted for _ in range(10)]
+
+    results = at_once(any_db_app, scan_ten, 4)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    with db.reading() as session:
+        assert session.exec(select(StocktakeLine.counted)).all() == [40]
+
+
+def test_two_counts_opened_at_once_over_one_location_leave_it_in_one(any_db_app):
+    build_floor()
+    results = at_once(any_db_app, lambda: db.atomic(open_stocktake, locations=["A-02", "A-01"])["id"], 2)
+    opened = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if not isinstance(r, int)]
+    assert len(opened) == 1 and len(refused) == 1
+    assert getattr(refused[0], "code", None) == "location_in_open_stocktake"
+    assert rows_of(StocktakeLocation) == 2
