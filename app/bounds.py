@@ -258,6 +258,11 @@ def offset(value, field: str = "offset") -> int:
 
 MAX_ROW_ID = 2**31 - 1  # the largest id a request may name: ids are 32-bit columns
 
+
+def row_id(value, field: str, *, label: str | None = None) -> int:
+    """The id of a row a request names (a receipt, a task, a stocktake): 1 to MAX_ROW_ID."""
+    return whole(value, field, minimum=1, maximum=MAX_ROW_ID, label=label)
+
 # ---- the same rules as JSON Schema patterns --------------------------------------------------
 # The API's OpenAPI document states what `code`, `text` and `scan` accept as a `pattern` (read the
 # same way by ECMA-262, as JSON Schema says, and by Python's re), so a client's validator accepts

@@ -462,7 +462,7 @@ def list_tasks(session: Session, warehouse_id: int, *, status=TaskStatus.OPEN, l
 
 
 def _task_id(value) -> int:
-    return bounds.whole(value, "task", minimum=1, maximum=bounds.MAX_ROW_ID, label="task")
+    return bounds.row_id(value, "task")
 
 
 def describe_task(session: Session, task_id) -> dict:

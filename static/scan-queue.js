@@ -135,10 +135,12 @@
     send();
   }
 
-  // Answers swapped in by htmx: a good one buzzes once, a refusal twice.
+  // Answers swapped in by htmx: a good one buzzes once, a refusal twice. A refusal is a 4xx that
+  // htmx swaps in like any answer (base.html's responseHandling), so its status says which.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-scan-queue]");
-    if (form) buzz(event.detail.successful);
+    var xhr = event.detail.xhr;
+    if (form && xhr) buzz(xhr.status >= 200 && xhr.status < 400);
   });
 
   // Submitting a queued form (its button, or Enter in its last field) queues it instead; a

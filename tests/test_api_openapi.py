@@ -146,13 +146,15 @@ def test_the_document_states_the_bounds_the_code_enforces(document):
     assert _parameters(document, "/api/v1/movements")["before_id"]["schema"]["maximum"] == bounds.MAX_ROW_ID
 
 
-def test_parameters_are_text_the_code_checks_never_null(document):
+def test_parameters_are_text_the_code_checks_or_row_ids_never_null(document):
     for path, item in document["paths"].items():
         for method, op in item.items():
             for parameter in op.get("parameters", []):
                 schema = parameter["schema"]
                 assert "anyOf" not in schema and schema.get("type") != "null", f"{method} {path} {parameter['name']}"
-                if parameter["in"] == "path":
+                if parameter["in"] == "path" and schema.get("type") == "integer":  # a row's id
+                    assert (schema["minimum"], schema["maximum"]) == (1, bounds.MAX_ROW_ID), f"{method} {path}"
+                elif parameter["in"] == "path":
                     assert schema["pattern"] == bounds.scan_pattern(), f"{method} {path} {parameter['name']}"
     events = _parameters(document, "/api/v1/events")["status"]["schema"]
     assert events["enum"] == ["pending", "processed", "failed", "ignored"] and "" not in events["enum"]

@@ -90,6 +90,11 @@ def whole(check: Callable[..., int | None], minimum: int, maximum: int, *, zero:
                      *_field(schema, checked, nullable=nullable, description=description, label=None)]
 
 
+def row_id(*, nullable: bool = False, description: str | None = None) -> Any:
+    """The id of a row (bounds.row_id): a whole number from 1 to bounds.MAX_ROW_ID."""
+    return whole(between(1, bounds.MAX_ROW_ID), 1, bounds.MAX_ROW_ID, nullable=nullable, description=description)
+
+
 def between(minimum: int, maximum: int) -> Callable[[Any, str], int]:
     """A checker for a whole number the API alone bounds (a page size): bounds.whole's words."""
     return lambda value, field: bounds.whole(value, field, minimum=minimum, maximum=maximum)

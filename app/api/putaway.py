@@ -45,7 +45,7 @@ class TaskList(Answer):
 
 
 class TaskPath(Path):
-    task_id: fields.whole(fields.between(1, bounds.MAX_ROW_ID), 1, bounds.MAX_ROW_ID, description="putaway task id")
+    task_id: fields.row_id(description="putaway task id")
 
 
 class CompleteIn(Body):

@@ -41,7 +41,7 @@ class ReceiptOut(Answer):
 
 
 class ReversePath(Path):
-    receipt_id: fields.whole(fields.between(1, bounds.MAX_ROW_ID), 1, bounds.MAX_ROW_ID, description="receipt id")
+    receipt_id: fields.row_id(description="receipt id")
 
 
 class ReversalMovement(Answer):

@@ -71,7 +71,7 @@ class TaskList(Answer):
 
 
 class TaskPath(Path):
-    task_id: fields.whole(fields.between(1, bounds.MAX_ROW_ID), 1, bounds.MAX_ROW_ID, description="replenishment task id")
+    task_id: fields.row_id(description="replenishment task id")
 
 
 class CompleteIn(Body):

@@ -239,8 +239,7 @@ class MovementQuery(Query):
     sku: SkuScan = None
     reference: fields.lookup(description="order number or PO number") = None
     type: MovementTypeName | None = None
-    before_id: fields.whole(fields.between(1, bounds.MAX_ROW_ID), 1, bounds.MAX_ROW_ID,
-                            description="next_before_id of the previous page") = None
+    before_id: fields.row_id(description="next_before_id of the previous page") = None
     limit: fields.whole(fields.between(1, 500), 1, 500, description="how many, at most") = 50
 
 

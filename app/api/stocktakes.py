@@ -28,7 +28,7 @@ from app.models import CountStatus, StocktakeStatus
 
 StocktakeStatusName = Literal[tuple(str(s) for s in StocktakeStatus)]  # type: ignore[valid-type]
 CountStatusName = Literal[tuple(str(s) for s in CountStatus)]  # type: ignore[valid-type]
-StocktakeId = fields.whole(fields.between(1, bounds.MAX_ROW_ID), 1, bounds.MAX_ROW_ID, description="the stocktake's id")
+StocktakeId = fields.row_id(description="the stocktake's id")
 Locations = list[LocationScan]
 LISTED_TWICE = "a location is listed twice (by code or by barcode)"
 

@@ -238,11 +238,18 @@ def cancel_purchase_order(session: Session, po_number: str, *, user_id: int | No
 
 
 def get_purchase_order(session: Session, po_number: str, *, for_update: bool = False) -> PurchaseOrder:
+    """The PO of that number, as typed or, when none is, in any case ("po-8101" scanned from a
+    label finds PO-8101) as long as only one PO matches so."""
     typed = bounds.scan(po_number, "po_number", label="PO number")
-    statement = select(PurchaseOrder).where(PurchaseOrder.po_number == typed)
-    if for_update:  # receipts and changes to one PO take turns, so counts and the status are exact
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    order = session.exec(statement).first()
+    order = None
+    for match in (PurchaseOrder.po_number == typed, func.lower(PurchaseOrder.po_number) == typed.lower()):
+        statement = select(PurchaseOrder).where(match).limit(2)
+        if for_update:  # receipts and changes to one PO take turns, so counts and the status are exact
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        found = session.exec(statement).all()
+        if len(found) == 1:
+            order = found[0]
+            break
     if order is None:
         raise NotFound(f"no purchase order {shown(typed)}", field="po_number")
     return order

@@ -205,7 +205,7 @@ def _located(session: Session, warehouse_id: int, scanned, field: str) -> Locati
 
 
 def _task_id(value) -> int:
-    return bounds.whole(value, "task", minimum=1, maximum=bounds.MAX_ROW_ID, label="task")
+    return bounds.row_id(value, "task")
 
 
 def complete(

@@ -354,7 +354,7 @@ def receive_one(
 
 
 def _receipt_id(value) -> int:
-    return bounds.whole(value, "receipt", minimum=1, maximum=bounds.MAX_ROW_ID, label="receipt")
+    return bounds.row_id(value, "receipt")
 
 
 def reverse(session: Session, receipt_id, *, user_id: int | None = None) -> dict:
@@ -493,7 +493,7 @@ def list_exceptions(session: Session, warehouse_id: int, *, resolved: bool | Non
 
 
 def resolve_exception(session: Session, exception_id, *, user_id: int | None = None) -> ReceivingException:
-    exception_id = bounds.whole(exception_id, "exception", minimum=1, maximum=bounds.MAX_ROW_ID, label="exception")
+    exception_id = bounds.row_id(exception_id, "exception")
     found = session.get(ReceivingException, exception_id)
     if found is None:
         raise NotFound(f"no receiving exception {exception_id}", field="exception")
