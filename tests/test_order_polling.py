@@ -159,7 +159,7 @@ def test_the_periodic_poll_is_scheduled_once_and_kept_where_it_is(sqlite_url):
     from app.orders.polling import POLL_JOB_ID, ensure_scheduled, schedule_next
     from tests.conftest import flushed_redis, make_app
 
-    url = "redis://127.0.0.1:6379/5"
+    url = "redis://127.0.0.1:6379/7"  # this test's own Redis database
     app = make_app(sqlite_url, REDIS_URL=url)
     try:
         with flushed_redis(url) as connection, app.app_context():
