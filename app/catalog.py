@@ -65,13 +65,23 @@ def product_with_sku(session: Session, sku: str) -> Product | None:
     return session.exec(select(Product).where(func.lower(Product.sku) == func.lower(sku))).first()
 
 
-def create_product(session: Session, *, sku: str, name: str, barcodes: list[str] | None = None, weight=None) -> Product:
+def receive_tolerance(value, field: str = "receive_tolerance_percent") -> int | None:
+    """A product's over-receipt tolerance: blank (none) or a whole percent, bounded as a PO's
+    (bounds.tolerance_percent)."""
+    return bounds.tolerance_percent(value, field, label="over-receipt tolerance (%)")
+
+
+def create_product(session: Session, *, sku: str, name: str, barcodes: list[str] | None = None, weight=None,
+                   receive_tolerance_percent=None) -> Product:
+    """A new product; receive_tolerance_percent is the over-receipt its POs allow when they set
+    none of their own (blank: none)."""
     sku, name, barcodes, weight = _clean(sku, name, barcodes, weight)
+    tolerance = receive_tolerance(receive_tolerance_percent)
     existing = product_with_sku(session, sku)
     if existing is not None:
         raise Conflict(f"product {shown(existing.sku)} already exists", field="sku")
     gtins = _refuse_barcodes_in_use(session, barcodes, None)
-    product = Product(sku=sku, name=name, weight=weight)
+    product = Product(sku=sku, name=name, weight=weight, receive_tolerance_percent=tolerance)
     session.add(product)
     session.flush()
     session.add_all(ProductBarcode(product_id=product.id, barcode=code, gtin=gtins[code]) for code in barcodes)
@@ -79,10 +89,14 @@ def create_product(session: Session, *, sku: str, name: str, barcodes: list[str]
     return product
 
 
-def update_product(session: Session, product: Product, *, name: str, barcodes: list[str], weight, active: bool = True):
+def update_product(session: Session, product: Product, *, name: str, barcodes: list[str], weight,
+                   receive_tolerance_percent, active: bool = True):
+    """Change a product as a whole (a blank weight or tolerance clears it)."""
     _, name, barcodes, weight = _clean(product.sku, name, barcodes, weight)
+    tolerance = receive_tolerance(receive_tolerance_percent)
     gtins = _refuse_barcodes_in_use(session, barcodes, product.id)
     product.name, product.weight, product.active, product.updated_at = name, weight, active, utcnow()
+    product.receive_tolerance_percent = tolerance
     existing = {
         row.barcode.lower(): row
         for row in session.exec(select(ProductBarcode).where(ProductBarcode.product_id == product.id))

@@ -1,13 +1,15 @@
-"""Importing products from CSV: `sku,name,barcodes,weight`, a header row first, several barcodes
-separated by `|`. Existing SKUs are updated.
+"""Importing products from CSV: `sku,name,barcodes,weight,receive_tolerance_percent`, a header row
+first, several barcodes separated by `|`. Existing SKUs are updated; a column left out of the file
+keeps what each existing product has (a blank cell clears its weight or tolerance).
 
 Strict, in two passes:
 1. The file's shape: the header names known columns (sku and name at least, each once); every
    row has exactly the header's number of fields; every quote that opens closes. A file with any
    such structural problem imports nothing, and the report names each row and field at fault.
 2. Each row through the same use cases as the product form (app.catalog), so the same bounds
-   apply (an over-long name, a weight of inf, nan or below zero, a SKU with spaces...). A row
-   refused here is reported with its field and skipped; the other rows are imported.
+   apply (an over-long name, a weight of inf, nan or below zero, a tolerance past 100%, a SKU
+   with spaces...). A row refused here is reported with its field and skipped; the other rows
+   are imported.
 """
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from app import bounds
 from app.catalog import product_with_sku, barcodes_of, clean_sku, create_product, update_product
 from app.errors import WmsError
 
-COLUMNS = ("sku", "name", "barcodes", "weight")
+COLUMNS = ("sku", "name", "barcodes", "weight", "receive_tolerance_percent")
 REQUIRED = ("sku", "name")
+TOLERANCE = "receive_tolerance_percent"
 MAX_ROWS = 20_000
 MAX_FIELD = 2_000  # characters in any one field, far above every column's own bound
 
@@ -92,8 +95,8 @@ def _read(text: str, report: ImportReport) -> tuple[list[str], list[tuple[int, l
         _check_shape(number, values, header, report)
         rows.append((number, values))
     if number == 0:
-        report.problems.append(Problem(1, None, "the file is empty: the first row must name the columns "
-                                                "sku,name,barcodes,weight"))
+        report.problems.append(Problem(1, None, f"the file is empty: the first row must name the columns "
+                                                f"{','.join(COLUMNS)} (sku and name at least)"))
     return header, rows
 
 
@@ -182,11 +185,13 @@ def _import_row(session: Session, number: int, row: dict, header: list[str], see
                 if "barcodes" not in header:
                     barcodes = barcodes_of(session, existing.id)
                 weight = row["weight"] if "weight" in header else existing.weight
+                tolerance = row[TOLERANCE] if TOLERANCE in header else existing.receive_tolerance_percent
                 update_product(session, existing, name=row.get("name"), barcodes=barcodes, weight=weight,
-                               active=existing.active)
+                               receive_tolerance_percent=tolerance, active=existing.active)
                 report.updated += 1
             else:
-                create_product(session, sku=sku, name=row.get("name"), barcodes=barcodes, weight=row.get("weight"))
+                create_product(session, sku=sku, name=row.get("name"), barcodes=barcodes, weight=row.get("weight"),
+                               receive_tolerance_percent=row.get(TOLERANCE))
                 report.created += 1
     except WmsError as error:
         report.problems.append(Problem(number, error.field, error.message))

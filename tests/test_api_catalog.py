@@ -4,7 +4,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app import db
-from app.bounds import BARCODES_PER_PRODUCT, MAX_OFFSET, MAX_PICK_SEQUENCE, MAX_WEIGHT_KG
+from app.bounds import BARCODES_PER_PRODUCT, MAX_OFFSET, MAX_PICK_SEQUENCE, MAX_TOLERANCE_PERCENT, MAX_WEIGHT_KG
 from app.models import Location, Product, Warehouse
 
 
@@ -168,7 +168,7 @@ def test_creating_a_product_answers_201_and_it_can_be_fetched(api):
     body = {"sku": "TEE-BLK-M", "name": "Tee black M", "barcodes": ["9300000000011", "0001"], "weight": 0.2}
     response = api.post("/api/v1/products", json=body)
     assert response.status_code == 201
-    expected = {**body, "active": True}
+    expected = {**body, "active": True, "receive_tolerance_percent": None}
     assert response.get_json() == expected
     fetched = api.get("/api/v1/products/TEE-BLK-M")
     assert fetched.status_code == 200
@@ -178,7 +178,22 @@ def test_creating_a_product_answers_201_and_it_can_be_fetched(api):
 def test_a_product_needs_only_sku_and_name(api):
     response = api.post("/api/v1/products", json={"sku": "MUG", "name": "Mug"})
     assert response.status_code == 201
-    assert response.get_json() == {"sku": "MUG", "name": "Mug", "barcodes": [], "weight": None, "active": True}
+    assert response.get_json() == {"sku": "MUG", "name": "Mug", "barcodes": [], "weight": None, "active": True,
+                                   "receive_tolerance_percent": None}
+
+
+def test_a_products_over_receipt_tolerance_is_taken_and_answered(api):
+    for sku, tolerance, answered in (("MUG", 10, 10), ("CUP", 0, 0), ("JUG", 100.0, 100), ("BOWL", None, None)):
+        body = {"sku": sku, "name": sku.title(), "receive_tolerance_percent": tolerance}
+        response = api.post("/api/v1/products", json=body)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        assert response.get_json()["receive_tolerance_percent"] == answered
+        assert api.get(f"/api/v1/products/{sku}").get_json()["receive_tolerance_percent"] == answered
+    listed = api.get("/api/v1/products").get_json()["items"]
+    assert {p["sku"]: p["receive_tolerance_percent"] for p in listed} == {"BOWL": None, "CUP": 0, "JUG": 100,
+                                                                          "MUG": 10}
+    with db.reading() as session:
+        assert session.exec(select(Product).where(Product.sku == "MUG")).one().receive_tolerance_percent == 10
 
 
 def test_a_sku_with_a_slash_can_be_fetched(api):
@@ -223,6 +238,13 @@ def test_a_barcode_of_another_product_is_409(api):
         ({"sku": "X", "name": "   "}, "name"),
         ({"sku": "X", "name": "X", "barcodes": ["93 00"]}, "barcodes.0"),
         ({"sku": "X", "name": "X", "barcodes": [f"B{n}" for n in range(BARCODES_PER_PRODUCT + 1)]}, "barcodes"),
+        ({"sku": "X", "name": "X", "receive_tolerance_percent": -1}, "receive_tolerance_percent"),
+        ({"sku": "X", "name": "X", "receive_tolerance_percent": MAX_TOLERANCE_PERCENT + 1},
+         "receive_tolerance_percent"),
+        ({"sku": "X", "name": "X", "receive_tolerance_percent": 2.5}, "receive_tolerance_percent"),
+        ({"sku": "X", "name": "X", "receive_tolerance_percent": "10"}, "receive_tolerance_percent"),
+        ({"sku": "X", "name": "X", "receive_tolerance_percent": True}, "receive_tolerance_percent"),
+        ({"sku": "X", "name": "X", "receive_tolerance_percent": 2**63}, "receive_tolerance_percent"),
     ],
 )
 def test_a_bad_product_is_400_naming_the_field(api, body, field):
@@ -242,7 +264,8 @@ def test_products_are_searched_and_paged(api):
     assert [p["sku"] for p in last["items"]] == ["SKU-3", "SKU-4"] and last["next_offset"] is None
     assert [p["sku"] for p in api.get("/api/v1/products?q=coffee").get_json()["items"]] == ["MUG"]
     found = api.get("/api/v1/products?q=BC3").get_json()["items"]
-    assert found == [{"sku": "SKU-3", "name": "Thing 3", "barcodes": ["BC3"], "weight": None, "active": True}]
+    assert found == [{"sku": "SKU-3", "name": "Thing 3", "barcodes": ["BC3"], "weight": None, "active": True,
+                      "receive_tolerance_percent": None}]
     assert len(api.get("/api/v1/products?limit=2.0").get_json()["items"]) == 2
     error_of(api.get("/api/v1/products?limit=0"), 400, "validation_error")
     assert error_of(api.get("/api/v1/products?offset=-1"), 400, "validation_error")["field"] == "offset"

@@ -93,6 +93,46 @@ def test_manager_edits_name_barcodes_weight_and_active(app, manager):
         assert barcodes_of(session, product.id) == ["444", "555"]
 
 
+def test_manager_sets_and_clears_a_products_over_receipt_tolerance(app, manager):
+    form = manager.get("/products/new").get_data(as_text=True)
+    assert "Over-receipt tolerance (%)" in form and 'name="receive_tolerance_percent"' in form
+    response = manager.post("/products/new",
+                            data={"sku": "SKU-9", "name": "Crate", "receive_tolerance_percent": " 10 "})
+    assert response.status_code == 302
+    with db.reading() as session:
+        assert get_product(session, "SKU-9").receive_tolerance_percent == 10
+    form = manager.get("/products/SKU-9/edit").get_data(as_text=True)
+    assert 'name="receive_tolerance_percent" value="10"' in form
+    data = {"name": "Crate", "barcodes": "", "active": "1"}
+    assert manager.post("/products/SKU-9/edit", data={**data, "receive_tolerance_percent": "100"}).status_code == 302
+    with db.reading() as session:
+        assert get_product(session, "SKU-9").receive_tolerance_percent == 100
+    assert manager.post("/products/SKU-9/edit", data={**data, "receive_tolerance_percent": ""}).status_code == 302
+    with db.reading() as session:
+        assert get_product(session, "SKU-9").receive_tolerance_percent is None
+
+
+def test_a_tolerance_that_is_not_a_whole_percent_up_to_100_is_refused_under_its_field(app, manager):
+    add()
+    for value, words in (("101", "from 0 to 100"), ("-1", "from 0 to 100"), ("2.5", "whole number"),
+                         ("lots", "whole number"), ("9223372036854775807", "from 0 to 100")):
+        response = manager.post("/products/new",
+                                data={"sku": "SKU-3", "name": "Box", "receive_tolerance_percent": value})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400, value
+        assert ('id="receive_tolerance_percent-error" data-testid="field-error">over-receipt tolerance (%)'
+                in html), value
+        assert words in html, value
+        assert 'aria-invalid="true" aria-describedby="receive_tolerance_percent-error"' in html, value
+        response = manager.post("/products/SKU-1/edit", data={"name": "Changed", "receive_tolerance_percent": value})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and 'id="receive_tolerance_percent-error"' in html, value
+    assert product_count() == 1
+    with db.reading() as session:
+        assert (get_product(session, "SKU-1").name, get_product(session, "SKU-1").receive_tolerance_percent) == (
+            "Blue widget", None)
+
+
 def test_editing_with_another_products_barcode_is_refused_and_changes_nothing(app, manager):
     add()
     add("SKU-2", "Red gadget", ["777"])

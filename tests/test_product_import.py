@@ -84,3 +84,41 @@ def test_a_sku_twice_in_one_file_is_refused_on_the_later_row(any_db_app):
 def test_blank_lines_quoted_commas_and_inch_marks_are_fine(any_db_app):
     report = run(HEADER + '\nA-1,"Widget, blue",123|456,0.5\n\nA-2,12" ruler,,\n')
     assert (report.created, report.problems) == (2, [])
+
+
+def tolerances() -> dict[str, int | None]:
+    with db.reading() as session:
+        return {p.sku: p.receive_tolerance_percent for p in session.exec(select(Product))}
+
+
+def test_the_receive_tolerance_column_sets_changes_and_clears_a_products_tolerance(any_db_app):
+    header = "sku,name,receive_tolerance_percent\n"
+    report = run(header + "A-1,Widget,10\nA-2,Gadget,\nA-3,Gizmo, 100 \n")
+    assert (report.created, report.problems) == (3, [])
+    assert tolerances() == {"A-1": 10, "A-2": None, "A-3": 100}
+    report = run(header + "A-1,Widget,0\nA-3,Gizmo,\n")
+    assert (report.updated, report.problems) == (2, [])
+    assert tolerances() == {"A-1": 0, "A-2": None, "A-3": None}
+
+
+def test_a_file_without_the_tolerance_column_keeps_each_products_own(any_db_app):
+    run("sku,name,receive_tolerance_percent\nA-1,Widget,25\n")
+    report = run(HEADER + "A-1,Renamed,,1\nA-2,New,,\n")
+    assert (report.created, report.updated, report.problems) == (1, 1, [])
+    assert tolerances() == {"A-1": 25, "A-2": None}
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [("101", "from 0 to 100"), ("-1", "from 0 to 100"), ("2.5", "must be a whole number"),
+     ("ten", "must be a whole number"), ("9223372036854775807", "from 0 to 100")],
+)
+def test_a_bad_tolerance_skips_only_its_row_naming_the_row_and_field(any_db_app, value, words):
+    run("sku,name,receive_tolerance_percent\nA-2,Kept,5\n")
+    rows = f"A-1,Fine,10\nA-2,Bad,{value}\nA-3,Bad too,{value}\nA-4,Fine,\n"
+    report = run("sku,name,receive_tolerance_percent\n" + rows)
+    assert not report.structural and (report.created, report.updated) == (2, 0)
+    assert [(p.row, p.field) for p in report.problems] == [(3, "receive_tolerance_percent"),
+                                                           (4, "receive_tolerance_percent")]
+    assert all(words in p.message and "over-receipt tolerance (%)" in p.message for p in report.problems)
+    assert tolerances() == {"A-1": 10, "A-2": 5, "A-4": None}

@@ -230,6 +230,22 @@ def test_the_products_tolerance_applies_when_the_po_has_none_and_the_pos_own_win
     refused(receive(api, [("SKU-1", 5)], "PO-4"), 409, "over_receipt")
 
 
+def test_a_tolerance_set_on_a_product_through_the_api_lets_a_receipt_go_over_by_that_much_and_no_further(floor):
+    api = floor
+    made = api.post("/api/v1/products", json={"sku": "SKU-T", "name": "Tolerant", "receive_tolerance_percent": 20})
+    assert made.status_code == 201 and made.get_json()["receive_tolerance_percent"] == 20
+    order(api, "PO-T", [("SKU-T", 10)])
+    before = counts()
+    error = refused(receive(api, [("SKU-T", 13)], "PO-T"), 409, "over_receipt", "lines.0.quantity")
+    assert "past 12 (a 20% tolerance)" in error["message"]
+    assert counts() == before
+    done = receive(api, [("SKU-T", 12)], "PO-T")
+    assert done.status_code == 201, done.get_data(as_text=True)
+    assert po(api, "PO-T") == ("received", {"SKU-T": 12})
+    assert stock(api, "SKU-T") == (12, 12, 0, {"DOCK": 12})
+    ledger_is_whole()
+
+
 # ---- all or none, and refusals -------------------------------------------------------------------
 
 

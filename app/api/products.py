@@ -11,7 +11,8 @@ from app.models import Product, ProductBarcode
 
 
 def _product(row: Product, barcodes: list[str]) -> dict:
-    return {"sku": row.sku, "name": row.name, "barcodes": barcodes, "weight": row.weight, "active": row.active}
+    return {"sku": row.sku, "name": row.name, "barcodes": barcodes, "weight": row.weight, "active": row.active,
+            "receive_tolerance_percent": row.receive_tolerance_percent}
 
 
 @bp.post("/products")
@@ -21,7 +22,8 @@ def add_product(body: schemas.ProductIn):
     409 when the SKU exists or a barcode belongs to another product."""
 
     def create(session):
-        product = create_product(session, sku=body.sku, name=body.name, barcodes=body.barcodes, weight=body.weight)
+        product = create_product(session, sku=body.sku, name=body.name, barcodes=body.barcodes, weight=body.weight,
+                                 receive_tolerance_percent=body.receive_tolerance_percent)
         return _product(product, barcodes_of(session, product.id))
 
     return db.atomic(create)

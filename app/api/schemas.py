@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import bounds
 from app.api import fields
+from app.catalog import receive_tolerance
 from app.models import PHYSICAL_TYPES, MovementType
 from app.warehouses import VIRTUAL_CODE_PREFIX
 
@@ -134,6 +135,9 @@ class ProductIn(Body):
         default_factory=list, max_length=bounds.BARCODES_PER_PRODUCT
     )
     weight: fields.measure(bounds.weight_kg, bounds.MAX_WEIGHT_KG, description="kilograms") = None
+    receive_tolerance_percent: fields.whole(receive_tolerance, 0, bounds.MAX_TOLERANCE_PERCENT, nullable=True,
+                                            description="over-receipt allowed on any PO line of this product, % of "
+                                                        "what was ordered, when the PO sets none; null: none") = None
 
 
 class ProductPath(Path):
@@ -151,6 +155,8 @@ class Product(Answer):
     barcodes: list[str]
     weight: float | None
     active: bool
+    receive_tolerance_percent: int | None = Field(description="over-receipt allowed when a PO sets none, % of what "
+                                                              "was ordered; null: none")
 
 
 class ProductQuery(Query):

@@ -68,6 +68,7 @@ def _form_values() -> dict:
         "name": form.get("name", "").strip(),
         "barcodes": form.get("barcodes", ""),
         "weight": form.get("weight", "").strip(),
+        "receive_tolerance_percent": form.get("receive_tolerance_percent", "").strip(),
         "active": form.get("active") == "1",
     }
 
@@ -75,7 +76,7 @@ def _form_values() -> dict:
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Role.MANAGER)
 def new():
-    values = {"sku": "", "name": "", "barcodes": "", "weight": "", "active": True}
+    values = {"sku": "", "name": "", "barcodes": "", "weight": "", "receive_tolerance_percent": "", "active": True}
     if request.method == "POST":
         values = _form_values()
         try:
@@ -85,6 +86,7 @@ def new():
                 name=values["name"],
                 barcodes=split_barcodes(values["barcodes"]),
                 weight=values["weight"],
+                receive_tolerance_percent=values["receive_tolerance_percent"],
             )
         except WmsError as error:
             return render_template("products/form.html", values=values, error=error, product=None), error.status
@@ -103,6 +105,8 @@ def edit(sku: str):
             "name": product.name,
             "barcodes": "\n".join(barcodes_of(session, product.id)),
             "weight": "" if product.weight is None else f"{product.weight:g}",
+            "receive_tolerance_percent": "" if product.receive_tolerance_percent is None
+            else str(product.receive_tolerance_percent),
             "active": product.active,
         }
     if request.method == "POST":
@@ -116,6 +120,7 @@ def edit(sku: str):
                 name=values["name"],
                 barcodes=split_barcodes(values["barcodes"]),
                 weight=values["weight"],
+                receive_tolerance_percent=values["receive_tolerance_percent"],
                 active=values["active"],
             )
 
