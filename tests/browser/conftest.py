@@ -43,6 +43,9 @@ def phone(chromium):
     """A fresh browser context the size of a phone, with touch."""
     context = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
     context.set_default_timeout(10_000)
+    # Opening a page waits longer: test files run two at a time, and a gunicorn just started on a
+    # busy 2-core machine may take a while to answer its first request. Never a timed assertion.
+    context.set_default_navigation_timeout(30_000)
     page = context.new_page()
     yield page
     context.close()
