@@ -114,6 +114,18 @@ def scan(value, field: str, *, label: str | None = None) -> str:
     return cleaned
 
 
+def status_filter(value, field: str, statuses) -> str | None:
+    """A list's status filter as typed, in any case: one of `statuses`, or None (every status) when
+    blank or "all"."""
+    typed = scan(value, field).lower()
+    if not typed or typed == "all":
+        return None
+    if typed not in statuses:
+        raise ValidationFailed(f"{field.replace('_', ' ')} must be one of {', '.join(statuses)}, "
+                               f"not {shown(value)!r}", field=field)
+    return typed
+
+
 def code(value, field: str, *, max_length: int, required: bool = True, label: str | None = None) -> str | None:
     """A code or barcode: text without spaces inside."""
     cleaned = text(value, field, max_length=max_length, required=required, label=label)

@@ -39,7 +39,6 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from app import bounds, db, ledger, tasks
-from app.bounds import shown
 from app.catalog import find_product, get_product
 from app.db import driver_rows
 from app.errors import Conflict, NotFound, ValidationFailed, WmsError
@@ -422,12 +421,7 @@ _TO = aliased(Location, name="to_location")
 
 def clean_status(status) -> str | None:
     """A status filter as typed (any case); blank or "all" is every status."""
-    typed = bounds.scan(status, "status").lower()
-    if not typed or typed == "all":
-        return None
-    if typed not in STATUSES:
-        raise ValidationFailed(f"status must be one of {', '.join(STATUSES)}, not {shown(status)!r}", field="status")
-    return typed
+    return bounds.status_filter(status, "status", STATUSES)
 
 
 def _task_rows():

@@ -9,7 +9,7 @@ from app import db
 from app.catalog import create_product
 from app.inventory import adjust_stock, transfer_stock
 from app.models import Movement
-from app.warehouses import create_location, find_location, get_warehouse
+from app.warehouses import create_location, get_warehouse
 
 HTMX = {"HX-Request": "true"}
 

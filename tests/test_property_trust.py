@@ -138,7 +138,6 @@ def move_page(clients, draw):
 
 
 def api_route(clients, draw):
-    value = lambda: draw(json_values)  # noqa: E731
     path, body = draw(st.sampled_from([
         ("/api/v1/stock/adjustments", lambda: {"sku": draw(mostly(st.sampled_from(SKUS), json_values)), "location": draw(
             mostly(st.sampled_from(PLACES), json_values)), "quantity": draw(mostly(quantities, json_values)),

@@ -15,7 +15,6 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app import bounds, ledger
-from app.bounds import shown
 from app.catalog import find_product
 from app.errors import Conflict, NotFound, ValidationFailed, WmsError
 from app.inbound import putaway_rules as rules
@@ -349,13 +348,8 @@ def describe_tasks(session: Session, ids: list[int]) -> list[dict]:
 
 
 def clean_status(status) -> str | None:
-    """A status filter as typed (any case); blank is every status."""
-    typed = bounds.scan(status, "status").lower()
-    if not typed or typed == "all":
-        return None
-    if typed not in STATUSES:
-        raise ValidationFailed(f"status must be one of {', '.join(STATUSES)}, not {shown(status)!r}", field="status")
-    return typed
+    """A status filter as typed (any case); blank or "all" is every status."""
+    return bounds.status_filter(status, "status", STATUSES)
 
 
 def list_tasks(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app import bounds

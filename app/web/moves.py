@@ -8,12 +8,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app import db, reason_codes
-from app.catalog import find_product
-from app.errors import ValidationFailed, WmsError
+from app.errors import WmsError
 from app.inventory import transfer_stock
 from app.models import Location, LocationType, Role
 from app.security import requires
-from app.warehouses import find_location
+from app.web.scan_labels import label_scan
 from app.web.site import current_warehouse, current_warehouse_code
 
 bp = Blueprint("moves", __name__, url_prefix="/moves")
@@ -50,19 +49,10 @@ def index():
 @requires(Role.PICKER)
 def check():
     """What a scan names, for instant feedback: {"label": "..."} or a 4xx error."""
-    kind = request.args.get("kind", "")
-    code = request.args.get("code", "")
     with db.reading() as session:
-        if kind == "location":
-            place = find_location(session, current_warehouse(session, "").id, code)
-            label = f"{place.code} · {place.type}" + (f" · zone {place.zone}" if place.zone else "")
-            if place.type == LocationType.QUARANTINE:
-                label += " · needs a reason"
-            return jsonify(label=label)
-        if kind == "product":
-            product = find_product(session, code)
-            return jsonify(label=f"{product.sku} · {product.name}")
-    raise ValidationFailed("kind must be location or product", field="kind")
+        label = label_scan(session, current_warehouse(session, "").id, request.args.get("kind", ""),
+                           request.args.get("code", ""), reason_hint=True)
+    return jsonify(label=label)
 
 
 @bp.post("/")

@@ -6,12 +6,12 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user
 
 from app import db
-from app.catalog import find_product
-from app.errors import ValidationFailed, WmsError
+from app.errors import WmsError
 from app.inbound import putaway
 from app.models import Role
 from app.security import requires
-from app.warehouses import find_location, get_warehouse
+from app.warehouses import get_warehouse
+from app.web.scan_labels import label_scan
 from app.web.site import current_warehouse
 
 bp = Blueprint("putaway", __name__, url_prefix="/putaway")
@@ -53,17 +53,10 @@ def index():
 @requires(Role.PICKER)
 def check():
     """What a scan names, for instant feedback: {"label": "..."} or a 4xx error."""
-    kind = request.args.get("kind", "")
-    code = request.args.get("code", "")
     with db.reading() as session:
-        if kind == "location":
-            site = get_warehouse(session, request.args.get("warehouse", ""))
-            place = find_location(session, site.id, code)
-            return jsonify(label=f"{place.code} · {place.type}" + (f" · zone {place.zone}" if place.zone else ""))
-        if kind == "product":
-            product = find_product(session, code)
-            return jsonify(label=f"{product.sku} · {product.name}")
-    raise ValidationFailed("kind must be location or product", field="kind")
+        site = get_warehouse(session, request.args.get("warehouse", ""))
+        label = label_scan(session, site.id, request.args.get("kind", ""), request.args.get("code", ""))
+    return jsonify(label=label)
 
 
 @bp.post("/")

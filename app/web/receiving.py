@@ -19,6 +19,7 @@ from app.inbound.purchase_orders import get_purchase_order
 from app.models import Role, Warehouse
 from app.security import requires
 from app.warehouses import find_location, get_warehouse
+from app.web.scan_labels import location_label
 from app.web.site import current_warehouse
 
 bp = Blueprint("receiving", __name__, url_prefix="/receiving")
@@ -102,7 +103,7 @@ def check():
     with db.reading() as session:
         site = get_warehouse(session, request.args.get("warehouse", ""))
         place = find_location(session, site.id, request.args.get("code", ""))
-    return jsonify(label=f"{place.code} · {place.type}" + (f" · zone {place.zone}" if place.zone else ""))
+    return jsonify(label=location_label(place))
 
 
 # ---- scanning ------------------------------------------------------------------------------------
