@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -18,6 +19,8 @@ from app import db, ledger
 from app.accounts import create_user
 from app.catalog import create_product
 from app.models import LocationType, MovementType, Product, PurchaseOrder, PurchaseOrderLine, User
+from app.replenishment import set_rule
+from app.timeutil import utcnow
 from app.warehouses import create_location, create_warehouse, get_warehouse, virtual_location
 
 DEMO_USERS = (("admin", "admin", "admin-demo-1"), ("manager", "manager", "manager-demo-1"), ("picker", "picker", "picker-demo-1"))
@@ -155,8 +158,13 @@ def _stock(session: Session, rng: random.Random) -> int:
                 from_location=bin_, to_location=face,
             )
             movements += 1
+            # A min/max at every stocked pick face: the simulator's shipments soon call for refills.
+            set_rule(session, sku=product.sku, location=face.code, min=max(1, quantity // 8), max=quantity // 2)
     for number, supplier_name in enumerate(SUPPLIERS[1:], start=1):
-        order = PurchaseOrder(po_number=f"PO-{1000 + number}", supplier=supplier_name, warehouse_id=site.id, status="open")
+        # Due from three days ago (late, marked on the list) to a few days ahead.
+        expected = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=4 * number - 7)
+        order = PurchaseOrder(po_number=f"PO-{1000 + number}", supplier=supplier_name, warehouse_id=site.id,
+                              status="open", expected_at=expected)
         session.add(order)
         session.flush()
         for product in rng.sample(products, 8):
