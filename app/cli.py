@@ -104,7 +104,7 @@ def worker(burst, with_scheduler):
 @main.command("poll-starshipit")
 def poll_starshipit():
     """Poll Starshipit now for orders and shipments the webhooks missed."""
-    from jobs.events import poll_starshipit as poll
+    from app.orders.polling import poll
 
     summary = poll()
     click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
