@@ -105,8 +105,12 @@ def worker(burst, with_scheduler):
 def poll_starshipit():
     """Poll Starshipit now for orders and shipments the webhooks missed."""
     from app.orders.polling import poll
+    from app.starshipit.client import StarshipitError
 
-    summary = poll()
+    try:
+        summary = poll()
+    except StarshipitError as error:
+        raise click.ClickException(f"{error}. Check the Starshipit settings, then poll again.") from None
     click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
 
 
