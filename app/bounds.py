@@ -321,3 +321,11 @@ def code_pattern(max_length: int, *, required: bool = True, not_first: str = "")
     first = f"[^{_INVISIBLE}{_escaped(not_first)}]" if not_first else _VISIBLE
     inner = first if max_length == 1 else f"{first}{_VISIBLE}{{0,{max_length - 1}}}"
     return f"^{_SPACE}*(?:{inner}){'' if required else '?'}{_SPACE}*$"
+
+
+# ---- outbound routing (issue 9) -------------------------------------------------------------
+
+MAX_ROUTING_RULES = 200  # rules in the ordered list
+MAX_SKUS_PER_MATCH = 500  # SKUs one rule's skus_any or skus_all names
+ROUTING_RULE_NAME_MAX = 100  # a rule's name (the order keeps the name of the rule that routed it)
+ROUTE_MATCH_TEXT_MAX = 200  # a rule's channel, reference prefix, country or account

@@ -31,6 +31,7 @@ from app.models.orders import (
     OrderStatus,
     OrderTimelineEntry,
 )
+from app.models.routing import DEFAULT_ROUTE, ROUTES, Route, RoutingRule
 from app.models.sign_in import SignInCounter
 from app.models.stock import Allocation, Movement, MovementType, StockLevel
 from app.models.users import ApiToken, Role, Setting, User
@@ -41,6 +42,7 @@ __all__ = [
     "Allocation",
     "ApiToken",
     "CountStatus",
+    "DEFAULT_ROUTE",
     "Discrepancy",
     "DiscrepancyStatus",
     "InboxEvent",
@@ -66,7 +68,10 @@ __all__ = [
     "ReceivingException",
     "ReplenishmentRule",
     "ReplenishmentTask",
+    "ROUTES",
     "Role",
+    "Route",
+    "RoutingRule",
     "Setting",
     "SignInCounter",
     "StockLevel",

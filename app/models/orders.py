@@ -5,6 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from app import bounds
@@ -30,6 +31,9 @@ class Order(SQLModel, table=True):
                         name="ck_sales_order_number_length"),
         CheckConstraint(f"starshipit_order_id IS NULL OR (starshipit_order_id >= 1 AND starshipit_order_id <= {bounds.MAX_STARSHIPIT_ID})",
                         name="ck_sales_order_starshipit_id_range"),
+        CheckConstraint("route IN ('WMS', 'STARSHIPIT')", name="ck_sales_order_route"),
+        CheckConstraint(f"routing_rule_name IS NULL OR length(routing_rule_name) BETWEEN 1 AND {bounds.ROUTING_RULE_NAME_MAX}",
+                        name="ck_sales_order_routing_rule_name_length"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -44,6 +48,11 @@ class Order(SQLModel, table=True):
     destination: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     starshipit_status: str | None = Field(default=None, max_length=32)
     last_event_at: datetime | None = None  # occurred_at of the newest event applied
+    # Outbound routing (app.outbound.routing): WMS or STARSHIPIT, the rule that chose it (None: the
+    # default), and whether a manager set it by hand (then no event routes it again).
+    route: str = Field(default="STARSHIPIT", max_length=16, sa_column_kwargs={"server_default": "STARSHIPIT"})
+    routing_rule_name: str | None = Field(default=None, max_length=bounds.ROUTING_RULE_NAME_MAX)
+    routed_by_hand: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
