@@ -24,6 +24,7 @@ from app.errors import ValidationFailed
 from app.models import InboxEvent, InboxStatus, Order, OrderStatus
 from app.orders import mirror, payloads, shipping
 from app.orders.payloads import SHIPPING_TRACKING_STATUSES, OrderData
+from app.outbound import routing
 from app.timeutil import isoformat, utcnow
 from app.warehouses import get_warehouse
 
@@ -52,6 +53,9 @@ def needs_api_order(session: Session, event: InboxEvent) -> bool:
 # ---- order events ---------------------------------------------------------------------------
 
 
+ROUTED_BY = ("order_created", "order_changed")  # the events after which the routing rules decide again
+
+
 def _apply_order_event(session: Session, event: InboxEvent, body: dict) -> str:
     data = payloads.order_data(body.get("order"))
     occurred = mirror.aware(event.occurred_at)
@@ -72,6 +76,8 @@ def _apply_order_event(session: Session, event: InboxEvent, body: dict) -> str:
         order.updated_at = utcnow()
     kind = event.event_type if status == InboxStatus.PROCESSED else "warning"
     mirror.note(session, order, kind, message, occurred_at=occurred, inbox_event_id=event.id)
+    if status == InboxStatus.PROCESSED and event.event_type in ROUTED_BY:  # WMS or Starshipit outbound
+        routing.route_order(session, order, skus=[line.sku for line in data.lines], account=routing.account_of(body))
     return status
 
 
