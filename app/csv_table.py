@@ -6,7 +6,8 @@ holds at most a given number of rows. Each problem names its row (the header is 
 it can, its column. An importer imports nothing from a file with any such problem, and checks
 the values of a well-shaped file row by row with the same use cases as its page.
 
-(The same rules as app.product_import's own reader, for the importers written after it.)
+The one reader of the importers' files (products, pick face min/max, purchase orders), and the
+one report of what an import found wrong: problems by row and field.
 """
 from __future__ import annotations
 
@@ -27,16 +28,36 @@ class Problem:
 
 
 @dataclass
+class Report:
+    """What an import found wrong; each importer's report adds what it imported."""
+    problems: list[Problem] = field(default_factory=list)
+    structural: bool = False  # the file's shape was wrong: nothing was imported
+
+    @property
+    def imported(self) -> bool:
+        """Whether anything was imported (each importer's report says what)."""
+        return False
+
+    def wrong_shape(self, table: Table) -> bool:
+        """Whether the file's shape is wrong; if so, its problems are this report's (nothing is imported)."""
+        if table.problems:
+            self.problems, self.structural = list(table.problems), True
+        return self.structural
+
+
+@dataclass
 class Table:
     header: list[str] = field(default_factory=list)
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (row number, column -> value)
     problems: list[Problem] = field(default_factory=list)  # any: the file's shape is wrong
 
 
-def read_table(text: str, *, columns: tuple[str, ...], required: tuple[str, ...], max_rows: int,
+def read_table(text: str, *, columns: tuple[str, ...], required: tuple[str, ...] | None = None, max_rows: int,
                rows_are: str = "rows") -> Table:
-    """The header and rows of CSV text, or the problems with its shape. `rows_are` names what a row
-    is, for the message about too many ("purchase order lines")."""
+    """The header and rows of CSV text, or the problems with its shape. `required` are the columns
+    every file names (all of them when not given); `rows_are` names what a row is, for the message
+    about too many ("purchase order lines")."""
+    required = columns if required is None else required
     table = Table()
     lines = text.splitlines(keepends=True)
     reader = csv.reader(io.StringIO(text), strict=True)
@@ -66,8 +87,7 @@ def read_table(text: str, *, columns: tuple[str, ...], required: tuple[str, ...]
         _check_shape(number, values, table.header, table.problems)
         table.rows.append((number, dict(zip(table.header, values))))
     if number == 0:
-        table.problems.append(Problem(1, None, f"the file is empty: the first row must name the columns "
-                                               f"{','.join(columns)}"))
+        table.problems.append(Problem(1, None, f"the file is empty: {_header_wanted(columns, required)}"))
     return table
 
 
@@ -76,14 +96,25 @@ def _check_header(header: list[str], columns: tuple[str, ...], required: tuple[s
     known = ", ".join(columns)
     missing = [name for name in required if name not in header]
     if missing:
-        problems.append(Problem(1, missing[0], f"the first row must name the columns {','.join(columns)} "
-                                               f"({', '.join(required)} at least); {missing[0]} is missing"))
+        others = f", as {'is' if len(missing) == 2 else 'are'} {_and(missing[1:])}" if len(missing) > 1 else ""
+        problems.append(Problem(1, missing[0], f"{_header_wanted(columns, required)}; {missing[0]} is missing{others}"))
     for position, name in enumerate(header):
         if name not in columns:
             problems.append(Problem(1, bounds.shown(name, 20) or f"column {position + 1}",
                                     f"column {position + 1} is {bounds.shown(name, 20)!r}, not one of {known}"))
         elif header.index(name) != position:
             problems.append(Problem(1, name, f"the column {name} is named twice"))
+
+
+def _header_wanted(columns: tuple[str, ...], required: tuple[str, ...]) -> str:
+    at_least = f" ({_and(required)} at least)" if tuple(required) != tuple(columns) else ""
+    return f"the first row must name the columns {','.join(columns)}{at_least}"
+
+
+def _and(names) -> str:
+    """Names in words: a; a and b; a, b and c."""
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _check_shape(number: int, values: list[str], header: list[str], problems: list[Problem]) -> None:

@@ -10,7 +10,7 @@ draft or open, note) are given once, on any of its rows, and left blank or repea
 the others. A missing warehouse is the one the importer works in; a missing status is open.
 Existing PO numbers are refused (an import creates orders; the order's page edits them).
 
-Strict, in two passes (as app.product_import):
+Strict, in two passes (as app.product_import and app.replenishment_import):
 1. The file's shape (app.csv_table): a file with any structural problem imports nothing.
 2. Each order through the same use case as the order form (create_purchase_order), so the same
    bounds apply. An order is imported whole or not at all: every bad row of an order is reported
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from app import bounds
-from app.csv_table import Problem, read_table
+from app.csv_table import Problem, Report, read_table
 from app.errors import Conflict, WmsError
 from app.inbound.purchase_orders import (
     check_header,
@@ -42,12 +42,10 @@ MAX_ROWS = 20_000
 
 
 @dataclass
-class ImportReport:
+class ImportReport(Report):
     created: list[str] = field(default_factory=list)  # PO numbers created
     lines: int = 0  # lines on them
     not_imported: list[str] = field(default_factory=list)  # PO numbers left out for their problems
-    problems: list[Problem] = field(default_factory=list)
-    structural: bool = False  # the file's shape was wrong: nothing was imported
 
     @property
     def imported(self) -> bool:
@@ -66,8 +64,7 @@ def import_purchase_orders_csv(session: Session, text: str, *, warehouse: str | 
     of the warehouse for orders whose rows name none."""
     report = ImportReport()
     table = read_table(text, columns=COLUMNS, required=REQUIRED, max_rows=MAX_ROWS, rows_are="purchase order lines")
-    if table.problems:
-        report.problems, report.structural = table.problems, True
+    if report.wrong_shape(table):
         return report
     for order in _orders(table.rows, report):
         _import_order(session, order, warehouse, report)

@@ -12,6 +12,7 @@ from app.errors import WmsError
 from app.models import ProductBarcode, Role
 from app.product_import import import_products_csv
 from app.security import requires
+from app.web.uploads import import_page
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 
@@ -136,16 +137,4 @@ def edit(sku: str):
 @bp.route("/import", methods=["GET", "POST"])
 @requires(Role.MANAGER)
 def import_csv():
-    if request.method == "GET":
-        return render_template("products/import.html", report=None, error=None)
-    upload = request.files.get("file")
-    raw = upload.read() if upload and upload.filename else request.form.get("text", "").encode()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return render_template("products/import.html", report=None, error="the file is not UTF-8 text (save it as CSV UTF-8)"), 400
-    if not text.strip():
-        return render_template("products/import.html", report=None, error="choose a CSV file or paste its rows"), 400
-    report = db.atomic(import_products_csv, text)
-    status = 400 if report.problems and not report.imported else 200
-    return render_template("products/import.html", report=report, error=None), status
+    return import_page("products/import.html", lambda text: db.atomic(import_products_csv, text))

@@ -27,6 +27,7 @@ from app.security import requires
 from app.warehouses import list_warehouses
 from app.web.products import page_number
 from app.web.site import current_warehouse
+from app.web.uploads import import_page
 
 bp = Blueprint("purchase_orders", __name__)
 
@@ -263,21 +264,11 @@ def line_row():
 @bp.route("/purchase-orders/import", methods=["GET", "POST"])
 @requires(Role.MANAGER)
 def import_csv():
-    context = {"report": None, "error": None, "columns": CSV_COLUMNS}
-    if request.method == "GET":
-        return render_template("purchase_orders/import.html", **context)
-    upload = request.files.get("file")
-    raw = upload.read() if upload and upload.filename else request.form.get("text", "").encode()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        context["error"] = "the file is not UTF-8 text (save it as CSV UTF-8)"
-        return render_template("purchase_orders/import.html", **context), 400
-    if not text.strip():
-        context["error"] = "choose a CSV file or paste its rows"
-        return render_template("purchase_orders/import.html", **context), 400
+    return import_page("purchase_orders/import.html", _import_orders, columns=CSV_COLUMNS)
+
+
+def _import_orders(text: str):
+    """The orders of the text, created in the warehouse the manager works in when a row names none."""
     with db.reading() as session:
         site = current_warehouse(session)
-    report = db.atomic(import_purchase_orders_csv, text, warehouse=site.code)
-    status = 400 if report.problems and not report.created else 200
-    return render_template("purchase_orders/import.html", **{**context, "report": report}), status
+    return db.atomic(import_purchase_orders_csv, text, warehouse=site.code)

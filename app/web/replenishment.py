@@ -15,6 +15,7 @@ from app.security import requires
 from app.warehouses import find_location
 from app.web.products import page_number
 from app.web.site import current_warehouse
+from app.web.uploads import import_page
 
 bp = Blueprint("replenishment", __name__, url_prefix="/replenishment")
 
@@ -172,19 +173,5 @@ def _count(number: int, noun: str) -> str:
 def import_csv():
     with db.reading() as session:
         site = current_warehouse(session, request.form.get("warehouse", "") if request.method == "POST" else None)
-    context = {"site": site, "columns": COLUMNS, "report": None, "error": None}
-    if request.method == "GET":
-        return render_template("replenishment/import.html", **context)
-    upload = request.files.get("file")
-    raw = upload.read() if upload and upload.filename else request.form.get("text", "").encode()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        context["error"] = "the file is not UTF-8 text (save it as CSV UTF-8)"
-        return render_template("replenishment/import.html", **context), 400
-    if not text.strip():
-        context["error"] = "choose a CSV file or paste its rows"
-        return render_template("replenishment/import.html", **context), 400
-    report = import_rules(text, warehouse=site.code)
-    status = 400 if report.problems and not report.imported else 200
-    return render_template("replenishment/import.html", **{**context, "report": report}), status
+    return import_page("replenishment/import.html", lambda text: import_rules(text, warehouse=site.code), site=site,
+                       columns=COLUMNS)
