@@ -15,6 +15,8 @@ def test_an_order_with_its_lines_allocated_picked_shipped(api):
         "starshipit_order_id": 777,
         "status": "PARTIALLY_SHIPPED",
         "warehouse": "MAIN",
+        "route": "STARSHIPIT",
+        "rule": None,
         "lines": [
             {"sku": "WIDGET", "quantity": 5, "allocated": 2, "picked": 1, "shipped": 1},
             {"sku": "MYSTERY", "quantity": 1, "allocated": 0, "picked": 0, "shipped": 0},

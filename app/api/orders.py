@@ -4,17 +4,32 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
+from werkzeug.routing import PathConverter
 
 from app import db
 from app.api import bp, fields
-from app.api.schemas import Answer, Path, Query
+from app.api.schemas import Answer, Body, Path, Query
 from app.api.spec import operation
-from app.models import DiscrepancyStatus, InboxStatus, OrderStatus
+from app.models import ROUTES, DiscrepancyStatus, InboxStatus, OrderStatus
 from app.orders import queries
+from app.outbound import routing
 
 InboxStatusName = Literal[tuple(str(s) for s in InboxStatus)]  # type: ignore[valid-type]
 DiscrepancyStatusName = Literal[tuple(str(s) for s in DiscrepancyStatus)]  # type: ignore[valid-type]
 OrderStatusName = Literal[tuple(str(s) for s in OrderStatus)]  # type: ignore[valid-type]
+RouteName = Literal[ROUTES]  # type: ignore[valid-type]
+# What may follow an order number in an address: the actions on one order. GET /orders/<order_number>
+# never takes them for part of the number, so those addresses answer 405 with the methods they take.
+ACTIONS = ("route",)
+
+
+class OrderNumberConverter(PathConverter):
+    """An order number in a path (slashes allowed) that does not end in /<one of ACTIONS>."""
+
+    regex = f"(?!.+/(?:{'|'.join(ACTIONS)})$)" + PathConverter.regex
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("order_number", OrderNumberConverter))
 Limit = fields.whole(fields.between(1, queries.MAX_LIMIT), 1, queries.MAX_LIMIT, description="how many, newest first")
 
 
@@ -35,7 +50,22 @@ class OrderOut(Answer):
     starshipit_order_id: int | None
     status: OrderStatusName
     warehouse: str | None
+    route: RouteName = Field(description="WMS: picked and packed in the WMS; STARSHIPIT: Starshipit picks and ships")
+    rule: str | None = Field(description="the name of the routing rule that chose the route; null for the default "
+                                         "or a route set by hand")
     lines: list[OrderLineOut]
+
+
+class RouteIn(Body):
+    outcome: RouteName
+
+
+class RouteOut(Answer):
+    order_number: str
+    route: RouteName
+    rule: str | None = Field(description="null: routed by hand, no rule routes this order again")
+    routed_by_hand: bool
+    status: OrderStatusName
 
 
 class EventQuery(Query):
@@ -80,12 +110,20 @@ class DiscrepancyList(Answer):
     items: list[DiscrepancyOut]
 
 
-@bp.get("/orders/<path:order_number>")
+@bp.get("/orders/<order_number:order_number>")
 @operation(path=OrderPath, response=OrderOut, errors=(404,), tag="orders")
 def order(order_number: str):
     """One order as the WMS mirrors it, with each line's allocated, picked and shipped units."""
     with db.reading() as session:
         return queries.order_for_api(session, order_number)
+
+
+@bp.post("/orders/<path:order_number>/route")
+@operation(path=OrderPath, body=RouteIn, response=RouteOut, errors=(404, 409), tag="orders")
+def route_order(order_number: str, body: RouteIn):
+    """Route one order by hand (WMS or STARSHIPIT); no routing rule changes it afterwards.
+    409 route_fixed once picking has started or the order has shipped or been cancelled."""
+    return db.atomic(routing.reroute, order_number, body.outcome, None)
 
 
 @bp.get("/events")

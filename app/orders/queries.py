@@ -230,6 +230,8 @@ def order_for_api(session: Session, order_number: str) -> dict:
         "starshipit_order_id": order.starshipit_order_id,
         "status": order.status,
         "warehouse": warehouse.code if warehouse else None,
+        "route": order.route,
+        "rule": order.routing_rule_name,
         "lines": [
             {key: line[key] for key in ("sku", "quantity", "allocated", "picked", "shipped")}
             for line in line_figures(session, order)
