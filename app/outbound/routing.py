@@ -230,6 +230,11 @@ def _index_of(rules: list[dict], rule_id: int) -> int:
     raise NotFound(f"no routing rule {rule_id}: the list may have changed; open it again")
 
 
+def get_rule(session: Session, rule_id: int) -> dict:
+    rules = list_rules(session)
+    return rules[_index_of(rules, rule_id)]
+
+
 def save_rule(session: Session, rule_id: int | None, raw: Mapping) -> dict:
     """Add a rule at the end of the list (rule_id None) or change one in its place. Fields are
     named as the form names them (name, outcome, match.country ...). The saved rule."""
