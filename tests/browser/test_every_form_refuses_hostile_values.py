@@ -82,6 +82,10 @@ MUST_REACH |= {"/warehouse"}
 MUST_REACH |= {"/purchase-orders/", "/purchase-orders/new", "/purchase-orders/import",
                "/purchase-order/PO-WALK-DRAFT/edit", "/purchase-order/PO-WALK-DRAFT/open",
                "/purchase-order/PO-WALK-DRAFT/cancel", "/purchase-order/PO-WALK-PART/close"}
+# -- outbound routing (issue 9): the rules' forms, the tester, and an order's route form --
+MUST_REACH |= {"/routing/rules", "/routing/test", "/routing/rules/{}/edit", "/routing/rules/{}/up",
+               "/routing/rules/{}/down", "/routing/rules/{}/enable", "/routing/rules/{}/disable",
+               "/routing/rules/{}/delete", "/routing/orders/{}"}
 NOT_WALKED = {"/logout"}
 
 # Forms that change stock, and which hostile values each field may take with the rest valid (each
@@ -291,12 +295,23 @@ def build_floor(app) -> None:
                               "occurred_at": "2026-11-24T04:30:00Z", "order": order}).encode()
             incoming, _body = read_webhook(raw)
             db.atomic(inbox.store, incoming, raw.decode())
+        # -- outbound routing (issue 9): two rules (one disabled), so the walk reaches each rule's forms,
+        #    and a pending order, so it reaches the order page's route form --
+        from app.outbound import routing
+        from tests.orders_data import add_order
+
+        db.atomic(routing.replace_rules, [
+            {"name": "Walked pilot", "match": {"warehouse": "MAIN"}, "outcome": "WMS"},
+            {"name": "Walked rest", "enabled": False, "match": {}, "outcome": "STARSHIPIT"},
+        ])
+        add_order("SO-WALK-ROUTE-9", lines=((SKU, 1),))
 
 
 TABLES = ("product", "product_barcode", "warehouse", "location", "setting", "stock_level", "movement", "allocation",
           "discrepancy", "inbox_event", "sales_order", "order_line")
 TABLES += ("purchase_order", "purchase_order_line")  # purchase orders (issue 8)
 TABLES += ("reason_code",)  # reason codes (issue 8; an admin's forms: tests/browser/test_reason_codes_on_a_phone.py)
+TABLES += ("routing_rule",)  # outbound routing (issue 9)
 
 
 class Database:
