@@ -41,7 +41,7 @@ from sqlmodel import Session
 from app import bounds, db, ledger, tasks
 from app.catalog import find_product, get_product
 from app.db import driver_rows
-from app.errors import Conflict, NotFound, ValidationFailed, WmsError
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import (
     Location,
     LocationType,
@@ -321,19 +321,11 @@ class RuleSaved:
 
 
 def _pick_face(session: Session, warehouse_id: int, scanned, field: str = "location") -> Location:
-    place = _located(session, warehouse_id, scanned, field)
+    place = find_location(session, warehouse_id, scanned, field=field)
     if place.type != LocationType.PICK:
         raise ValidationFailed(f"{place.code} is a {place.type} location; min and max are set on pick "
                                "locations (pick faces)", field=field)
     return place
-
-
-def _located(session: Session, warehouse_id: int, scanned, field: str) -> Location:
-    try:
-        return find_location(session, warehouse_id, scanned)
-    except WmsError as error:
-        error.field = field
-        raise
 
 
 def set_rule(session: Session, *, sku, location, min, max, warehouse=None) -> RuleSaved:  # min, max: the API's names
@@ -508,7 +500,7 @@ def complete_task(session: Session, task_id, *, from_location=None, quantity=Non
         if scanned.id != item.id:
             raise ValidationFailed(f"this task is for {item.sku}, not {scanned.sku}", field="product")
     if to_location is not None:
-        scanned_place = _located(session, task.warehouse_id, to_location, "to_location")
+        scanned_place = find_location(session, task.warehouse_id, to_location, field="to_location")
         if scanned_place.id != pick_face.id:
             raise ValidationFailed(f"this task fills {pick_face.code}, not {scanned_place.code}", field="to_location")
     if from_location is None or (isinstance(from_location, str) and not from_location.strip()):
@@ -516,7 +508,7 @@ def complete_task(session: Session, task_id, *, from_location=None, quantity=Non
             raise ValidationFailed("scan the location the stock comes from", field="from_location")
         source = session.get(Location, task.from_location_id)
     else:
-        source = _located(session, task.warehouse_id, from_location, "from_location")
+        source = find_location(session, task.warehouse_id, from_location, field="from_location")
     if source.id == pick_face.id:
         raise ValidationFailed(f"{source.code} is the pick face this task fills: scan where the stock comes from",
                                field="from_location")

@@ -146,12 +146,12 @@ def _refuse_taken(session: Session, warehouse_id: int, code: str, barcode: str, 
         raise Conflict(f"location {shown(clash.code)} already uses that code or barcode", field="code")
 
 
-def find_location(session: Session, warehouse_id: int, scanned: str) -> Location:
+def find_location(session: Session, warehouse_id: int, scanned: str, *, field: str = "location") -> Location:
     """A physical location by its code or barcode, as typed or scanned (case and surrounding
-    whitespace ignored)."""
-    scanned = bounds.scan(scanned, "location")
+    whitespace ignored); a refusal names `field` (the form's or body's name for it)."""
+    scanned = bounds.scan(scanned, field)
     if not scanned:
-        raise ValidationFailed("scan or type a location", field="location")
+        raise ValidationFailed("scan or type a location", field=field)
     location = session.exec(
         select(Location)
         .where(
@@ -161,7 +161,7 @@ def find_location(session: Session, warehouse_id: int, scanned: str) -> Location
         )
         .order_by(Location.id)
     ).first()
-    return usable_location(location, scanned)
+    return usable_location(location, scanned, field)
 
 
 def usable_location(location, scanned: str, field: str = "location"):

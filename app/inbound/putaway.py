@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from app import bounds, ledger
 from app.catalog import find_product
-from app.errors import Conflict, NotFound, ValidationFailed, WmsError
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.inbound import putaway_rules as rules
 from app.models import (
     Location,
@@ -194,15 +194,6 @@ class Completed:
     remaining: dict | None = None
 
 
-def _located(session: Session, warehouse_id: int, scanned, field: str) -> Location:
-    """A physical location of the warehouse by code or barcode; a refusal names `field`."""
-    try:
-        return find_location(session, warehouse_id, scanned)
-    except WmsError as error:
-        error.field = field
-        raise
-
-
 def _task_id(value) -> int:
     return bounds.row_id(value, "task")
 
@@ -234,7 +225,7 @@ def complete(
     source = session.get(Location, task.from_location_id)
     item = session.get(Product, task.product_id)
     if from_location is not None:
-        scanned = _located(session, task.warehouse_id, from_location, "from_location")
+        scanned = find_location(session, task.warehouse_id, from_location, field="from_location")
         if scanned.id != source.id:
             raise ValidationFailed(f"this task's stock is at {source.code}, not {scanned.code}", field="from_location")
     if product is not None:
@@ -271,7 +262,7 @@ def complete(
 def find_open_task(session: Session, *, warehouse_id: int, from_location: str, product: str) -> int:
     """The oldest open task for a product at a location (what a picker scanned without choosing a
     task from the list)."""
-    source = _located(session, warehouse_id, from_location, "from_location")
+    source = find_location(session, warehouse_id, from_location, field="from_location")
     item = find_product(session, product)
     task_id = session.exec(
         select(PutawayTask.id)
