@@ -34,7 +34,6 @@ from app.timeutil import utcnow
 
 TEXT_KEYS = ("warehouse", "channel", "reference_prefix", "country", "account")
 LIST_KEYS = ("skus_any", "skus_all")
-MATCH_KEYS = ("warehouse", "channel", "reference_prefix", "country", "skus_any", "skus_all", "account")
 ITEM_KEYS = ("name", "enabled", "match", "outcome")
 STORED_KEYS = ("id", "position")  # what list_rules adds to an item; the list's order is its position
 FACT_KEYS = ("warehouse", "channel", "reference", "country", "account", "skus")
@@ -48,6 +47,7 @@ KEY_LABELS = {
     "warehouse": "warehouse", "channel": "channel", "reference_prefix": "reference prefix", "country": "country",
     "skus_any": "any of these SKUs", "skus_all": "only these SKUs", "account": "Starshipit account",
 }
+MATCH_KEYS = tuple(KEY_LABELS)  # in the order the page and the messages list them
 
 
 # ---- the decision (plain data) --------------------------------------------------------------
@@ -383,7 +383,7 @@ def which_rule(session: Session, facts: Mapping) -> dict:
             raise NotFound(f"no order {bounds.shown(number)}", field="order_number")
         known = order_facts(session, order, account=account)
     else:
-        known = {key: _fact(facts, key) for key in ("warehouse", "channel", "reference", "country", "account")}
+        known = {key: _fact(facts, key) for key in FACT_KEYS if key != "skus"}
         known["skus"] = _skus(facts.get("skus"))
         if not any(known.values()):
             raise ValidationFailed("give an order number, or at least one fact of an order", field="order_number")
@@ -405,5 +405,10 @@ def _skus(value) -> list[str]:
     if isinstance(value, str):
         bounds.text(value, "skus", max_length=bounds.MAX_SKUS_PER_MATCH * (bounds.SKU_MAX + 1), label="SKUs",
                     multiline=True)
-        value = value.replace(",", " ").split()
+        value = sku_words(value)
     return _sku_list(value, "skus", "SKUs")
+
+
+def sku_words(text: str) -> list[str]:
+    """SKUs typed in one box, separated by spaces, commas or lines."""
+    return text.replace(",", " ").split()

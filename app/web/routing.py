@@ -18,10 +18,9 @@ from app.warehouses import list_warehouses
 
 bp = Blueprint("routing", __name__, url_prefix="/routing")
 
-TEXT_FIELDS = ("warehouse", "channel", "reference_prefix", "country", "account")
-SKU_FIELDS = ("skus_any", "skus_all")
+TEXT_FIELDS, SKU_FIELDS = routing.TEXT_KEYS, routing.LIST_KEYS  # the form's boxes of a rule's match
 RULE_FIELDS = ("name", "outcome", "enabled", *TEXT_FIELDS, *SKU_FIELDS)
-TEST_FIELDS = ("order_number", "warehouse", "channel", "reference", "country", "account", "skus")
+TEST_FIELDS = ("order_number", *routing.FACT_KEYS)
 _LIST_INDEX = re.compile(r"\.\d+$")
 
 
@@ -34,14 +33,14 @@ def _form_field(field: str | None) -> str | None:
 
 def _rule_from_form(form) -> tuple[dict, dict]:
     """(what the form says, as typed: for the form again; the rule for the use case)."""
-    values = {name: form.get(name, "") for name in (*RULE_FIELDS,) if name != "enabled"}
+    values = {name: form.get(name, "") for name in RULE_FIELDS if name != "enabled"}
     values["enabled"] = form.get("enabled") is not None
     match: dict = {}
     for name in TEXT_FIELDS:
         if values[name].strip():
             match[name] = values[name]
     for name in SKU_FIELDS:
-        skus = values[name].replace(",", " ").split()
+        skus = routing.sku_words(values[name])
         if skus or values[name].strip():
             match[name] = skus
     return values, {"name": values["name"], "enabled": values["enabled"], "match": match, "outcome": values["outcome"]}
