@@ -28,9 +28,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.people_only_sessions(app)
 
     from app import replenishment, tasks
+    from app.outbound import allocation
 
     tasks.init_app(app)
     replenishment.init_app(app)  # its stock-moved listener: pick faces below their minimum
+    allocation.init_app(app)  # its stock-moved listener: stock arriving where orders await it
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, text
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -14,6 +14,7 @@ from app.timeutil import utcnow
 
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
+    AWAITING_STOCK = "AWAITING_STOCK"  # a WMS order that could not be allocated in full (app.outbound.allocation)
     ALLOCATED = "ALLOCATED"
     PICKING = "PICKING"
     PICKED = "PICKED"
@@ -27,6 +28,9 @@ class Order(SQLModel, table=True):
     __tablename__ = "sales_order"
     __table_args__ = (
         Index("ix_sales_order_status", "status"),
+        # Orders waiting for stock, per warehouse, oldest first (allocation retries them when stock arrives).
+        Index("ix_sales_order_awaiting", "warehouse_id", "created_at", "id",
+              sqlite_where=text("status = 'AWAITING_STOCK'"), postgresql_where=text("status = 'AWAITING_STOCK'")),
         CheckConstraint(f"length(order_number) BETWEEN 1 AND {bounds.ORDER_NUMBER_MAX}",
                         name="ck_sales_order_number_length"),
         CheckConstraint(f"starshipit_order_id IS NULL OR (starshipit_order_id >= 1 AND starshipit_order_id <= {bounds.MAX_STARSHIPIT_ID})",
@@ -63,6 +67,7 @@ class OrderLine(SQLModel, table=True):
         CheckConstraint(f"quantity >= 0 AND quantity <= {bounds.MAX_LINE_QUANTITY}", name="ck_order_line_quantity_in_range"),
         CheckConstraint(f"shipped_quantity >= 0 AND shipped_quantity <= {bounds.MAX_LINE_QUANTITY}",
                         name="ck_order_line_shipped_in_range"),
+        Index("ix_order_line_product", "product_id", "order_id"),  # the orders asking for one product
     )
 
     id: int | None = Field(default=None, primary_key=True)

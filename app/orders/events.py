@@ -13,6 +13,9 @@ again under another id (a poll, a tracking webhook), never ship anything twice.
 
 Decision on order_changed (and a newer order_created of a known order): the order goes back to
 PENDING when its lines changed; an address-only change keeps the order's place in the workflow.
+A WMS-routed order that is PENDING afterwards has its unpicked allocations released at once and
+is allocated after the commit (app.outbound.allocation.after_order_event); order_deleted releases
+every allocation of the order in its transaction.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from app.errors import ValidationFailed
 from app.models import InboxEvent, InboxStatus, Order, OrderStatus
 from app.orders import mirror, payloads, shipping
 from app.orders.payloads import SHIPPING_TRACKING_STATUSES, OrderData
-from app.outbound import routing
+from app.outbound import allocation, routing
 from app.timeutil import isoformat, utcnow
 from app.warehouses import get_warehouse
 
@@ -77,7 +80,11 @@ def _apply_order_event(session: Session, event: InboxEvent, body: dict) -> str:
     kind = event.event_type if status == InboxStatus.PROCESSED else "warning"
     mirror.note(session, order, kind, message, occurred_at=occurred, inbox_event_id=event.id)
     if status == InboxStatus.PROCESSED and event.event_type in ROUTED_BY:  # WMS or Starshipit outbound
+        routed_before = order.route
         routing.route_order(session, order, skus=[line.sku for line in data.lines], account=routing.account_of(body))
+        allocation.after_order_event(session, order, routed_before)  # a WMS order is allocated after the commit
+    elif status == InboxStatus.PROCESSED and event.event_type == "order_deleted":
+        allocation.after_order_deleted(session, order)  # what it held is free for the orders awaiting it
     return status
 
 
