@@ -12,7 +12,7 @@ from app.api.schemas import Answer, Body, Path, Query
 from app.api.spec import operation
 from app.models import ROUTES, DiscrepancyStatus, InboxStatus, OrderStatus
 from app.orders import queries
-from app.outbound import routing
+from app.outbound import allocation, routing
 
 InboxStatusName = Literal[tuple(str(s) for s in InboxStatus)]  # type: ignore[valid-type]
 DiscrepancyStatusName = Literal[tuple(str(s) for s in DiscrepancyStatus)]  # type: ignore[valid-type]
@@ -20,7 +20,7 @@ OrderStatusName = Literal[tuple(str(s) for s in OrderStatus)]  # type: ignore[va
 RouteName = Literal[ROUTES]  # type: ignore[valid-type]
 # What may follow an order number in an address: the actions on one order. GET /orders/<order_number>
 # never takes them for part of the number, so those addresses answer 405 with the methods they take.
-ACTIONS = ("route",)
+ACTIONS = ("route", "allocate")
 
 
 class OrderNumberConverter(PathConverter):
@@ -66,6 +66,24 @@ class RouteOut(Answer):
     rule: str | None = Field(description="null: routed by hand, no rule routes this order again")
     routed_by_hand: bool
     status: OrderStatusName
+
+
+class AllocatedAt(Answer):
+    location: str = Field(description="location code")
+    quantity: int
+
+
+class AllocatedLine(Answer):
+    sku: str
+    quantity: int = Field(description="ordered")
+    allocated: int = Field(description="promised from stock, not yet picked")
+    locations: list[AllocatedAt] = Field(description="where the allocated units are, in the order they were reserved")
+
+
+class AllocationOut(Answer):
+    status: OrderStatusName = Field(description="ALLOCATED: every line covered; AWAITING_STOCK: not enough free "
+                                                "stock (nothing is held unless partial allocation is on)")
+    lines: list[AllocatedLine]
 
 
 class EventQuery(Query):
@@ -124,6 +142,15 @@ def route_order(order_number: str, body: RouteIn):
     """Route one order by hand (WMS or STARSHIPIT); no routing rule changes it afterwards.
     409 route_fixed once picking has started or the order has shipped or been cancelled."""
     return db.atomic(routing.reroute, order_number, body.outcome, None)
+
+
+@bp.post("/orders/<path:order_number>/allocate")
+@operation(path=OrderPath, response=AllocationOut, errors=(404, 409), tag="orders")
+def allocate_order(order_number: str):
+    """Allocate a WMS-routed order now (it is allocated automatically when it arrives or changes, and
+    again when stock arrives): pick faces first, then the oldest stock, never quarantine. 409
+    not_wms_order (routed STARSHIPIT), order_shipped, order_cancelled or picking_started."""
+    return db.atomic(allocation.allocate_now, order_number)
 
 
 @bp.get("/events")
