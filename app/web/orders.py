@@ -1,12 +1,14 @@
 """Orders mirrored from Starshipit: the live dashboard, one order, failed events, discrepancies."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import db
+from app.errors import WmsError
 from app.models import DiscrepancyStatus, Role
 from app.orders import queries
+from app.outbound import allocation
 from app.orders.discrepancies_admin import resolve_discrepancy
 from app.security import requires
 from app.warehouses import list_warehouses
@@ -52,9 +54,38 @@ def _live_context(session, filters: queries.OrderFilters) -> dict:
 @bp.route("/order/<path:order_number>")
 @requires(Role.PICKER)
 def detail(order_number: str):
+    return render_template("orders/detail.html", **_detail(order_number))
+
+
+def _detail(order_number: str) -> dict:
+    """The order page's context: the order, and where each line's allocated units are."""
     with db.reading() as session:
         detail = queries.order_detail(session, order_number)
-    return render_template("orders/detail.html", **detail)
+        held = allocation.order_allocations(session, detail["order"])
+    detail["held_at"] = {line["sku"]: line["locations"] for line in held["lines"]}
+    detail["can_allocate"] = allocation.refusal(detail["order"].route, detail["order"].status) is None
+    return detail
+
+
+@bp.post("/order/<path:order_number>/allocate")
+@requires(Role.MANAGER)
+def allocate(order_number: str):
+    """A manager's "Allocate now" on a WMS order's page."""
+    try:
+        done = db.atomic(allocation.allocate_now, order_number)
+    except WmsError as error:
+        try:
+            context = _detail(order_number)
+        except WmsError:
+            raise error from None  # no such order: the error page says so
+        return render_template("orders/detail.html", allocate_error=error, **context), error.status
+    if done["status"] == "ALLOCATED":
+        flash(f"Order {done['order_number']} is allocated.", "ok")
+    else:
+        short = [line["sku"] for line in done["lines"] if line["allocated"] < line["quantity"]]
+        flash(f"Order {done['order_number']} is awaiting stock ({', '.join(short)}): it is allocated as soon as "
+              "stock arrives.", "warn")
+    return redirect(url_for("orders.detail", order_number=done["order_number"]))
 
 
 # ---- failed events (managers) --------------------------------------------------------------
