@@ -138,15 +138,29 @@ def get_product(session: Session, sku: str) -> Product:
 def find_product(session: Session, scanned: str) -> Product:
     """A product by SKU, barcode or GTIN, as typed or scanned (case and surrounding whitespace
     ignored)."""
+    with_gtin, values = scan_values(scanned)
+    product = session.exec(_product_by_scan(with_gtin), params=values).first()
+    if product is None:
+        raise NotFound(f"no product with SKU or barcode {shown(values['scan'])}", field="product")
+    return product
+
+
+def scan_values(scanned) -> tuple[bool, dict]:
+    """A product scan cleaned for `product_id_by_scan`: whether it carries a GTIN, and the
+    statement's parameters. Refuses a blank or overlong scan."""
     scanned = bounds.scan(scanned, "product")
     if not scanned:
         raise ValidationFailed("scan or type a product", field="product")
     gtin = gtin_of(scanned)
-    values = {"scan": scanned} if gtin is None else {"scan": scanned, "gtin": gtin}
-    product = session.exec(_product_by_scan(gtin is not None), params=values).first()
-    if product is None:
-        raise NotFound(f"no product with SKU or barcode {shown(scanned)}", field="product")
-    return product
+    return gtin is not None, ({"scan": scanned} if gtin is None else {"scan": scanned, "gtin": gtin})
+
+
+@cache
+def product_id_by_scan(with_gtin: bool):
+    """The id of the product a scan names, as a scalar subquery (parameters from `scan_values`),
+    for a statement that finds the product along with what else a scan needs."""
+    found = _scan_matches(with_gtin)
+    return select(found.c.id).order_by(found.c.rank, found.c.id).limit(1).scalar_subquery()
 
 
 @cache
@@ -155,6 +169,11 @@ def _product_by_scan(with_gtin: bool):
     a barcode carrying the scan's GTIN (each branch by its own index). Scans are the floor's
     hottest path: asking in turn cost a barcode scan a second statement (bench/inbound.py), and
     the statement is built once (building it took as long as running it)."""
+    found = _scan_matches(with_gtin)
+    return select(Product).join(found, found.c.id == Product.id).order_by(found.c.rank, Product.id).limit(1)
+
+
+def _scan_matches(with_gtin: bool):
     scan = bindparam("scan")
     ways = [
         select(Product.id.label("id"), literal(0).label("rank")).where(func.lower(Product.sku) == func.lower(scan)),
@@ -162,8 +181,7 @@ def _product_by_scan(with_gtin: bool):
     ]
     if with_gtin:
         ways.append(select(ProductBarcode.product_id, literal(2)).where(ProductBarcode.gtin == bindparam("gtin")))
-    found = union_all(*ways).subquery()
-    return select(Product).join(found, found.c.id == Product.id).order_by(found.c.rank, Product.id).limit(1)
+    return union_all(*ways).subquery()
 
 
 def by_gtin(session: Session, scanned: str) -> Product | None:

@@ -20,6 +20,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import bindparam
+from sqlmodel import select
 
 from app import db, limiter_storage
 from app.models import User
@@ -94,9 +96,14 @@ def _guard():
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    """Every signed-in request asks this first: a statement built once (`session.get` builds its
+    query each time, which cost a scan a tenth of its CPU)."""
     with db.reading() as session:
-        user = session.get(User, int(user_id))
+        user = session.exec(_USER_BY_ID, params={"id": int(user_id)}).first()
         return user if user is not None and user.active else None
+
+
+_USER_BY_ID = select(User).where(User.id == bindparam("id"))
 
 
 def init_app(app: Flask) -> None:

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from app import db
 from app.accounts import create_token
+from app.catalog import create_product
 from app.inventory import transfer_stock
 from app.models import Movement, Stocktake, StocktakeLine, StocktakeLocation
 from app.stocktakes import approve, close_location, open_stocktake, record_count
@@ -205,6 +206,21 @@ def test_each_scan_answers_with_the_counters_own_count_and_its_line(floor, picke
     assert_blind(html)
     page = picker.get(f"/count/{row}").get_data(as_text=True)
     assert 'data-testid="count-line" data-sku="SKU-1"' in page and 'data-testid="count-none"' not in page
+
+
+def test_a_scan_finds_the_product_by_sku_barcode_or_the_gtin_its_barcode_carries(floor, picker):
+    db.atomic(create_product, sku="SKU-7", name="Pen", barcodes=["4006381333931"])  # a real EAN-13
+    opened("A-01")
+    row = row_for(picker, "A-01")
+    for scanned in ("SKU-7", " sku-7 ", "4006381333931", "04006381333931", "(01)04006381333931(10)LOT9"):
+        answer = picker.post(f"/count/{row}", data={"product": scanned, "quantity": "1"}, headers=HTMX)
+        assert answer.status_code == 201, scanned
+    assert "+1 SKU-7 (Pen): 5 counted at A-01." in answer.get_data(as_text=True)
+
+
+def test_a_scan_for_a_count_row_that_is_not_there_is_a_404_in_words(floor, picker):
+    answer = picker.post("/count/999999", data={"product": "SKU-1", "quantity": "1"}, headers=HTMX)
+    assert answer.status_code == 404 and "no location 999999 to count" in answer.get_data(as_text=True)
 
 
 def test_a_count_is_corrected_by_setting_it_and_the_page_works_without_javascript(floor, picker, api):

@@ -10,17 +10,19 @@ was not counted, with the ledger's on-hand at the close as expected.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import Integer, and_, func, insert, literal
+from sqlalchemy import Integer, and_, bindparam, func, insert, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from app import bounds
-from app.catalog import find_product
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.catalog import find_product, product_id_by_scan, scan_values
+from app.errors import Conflict, NotFound, ValidationFailed, WmsError
 from app.models import (
     CountStatus,
     Location,
@@ -56,15 +58,42 @@ def record_count(session: Session, stocktake_id: int, *, location, product, coun
     (until approval), `add` adds to it (a scan: each scan one unit, or a typed quantity)."""
     counted, add = _amount(counted, add)
     stocktake, place, row = locked_place(session, stocktake_id=stocktake_id, scanned=location)
-    return _count(session, stocktake, place, row, product, counted, add, user_id)
+    return _count(session, stocktake, place, row, lambda: find_product(session, product), counted, add, user_id)
 
 
 def record_count_at(session: Session, row_id: int, *, product, counted=None, add=None,
                     user_id: int | None = None) -> Counted:
-    """`record_count` for the count page, which knows the stocktake's row for the location."""
+    """`record_count` for the count page, which knows the stocktake's row for the location. The
+    page's scans are the floor's hottest writes: the row is locked and the product found in one
+    statement, and a scan that names no product is told why by `find_product`."""
     counted, add = _amount(counted, add)
-    stocktake, place, row = locked_place(session, row_id=row_id)
-    return _count(session, stocktake, place, row, product, counted, add, user_id)
+    try:
+        with_gtin, values = scan_values(product)
+    except WmsError:  # said after the location's own refusals, as record_count says it
+        stocktake, place, row = locked_place(session, row_id=row_id)
+        item = None
+    else:
+        found = session.exec(_row_with_product(with_gtin), params={"row": row_id, **values}).first()
+        if found is None:
+            raise NotFound(f"no location {row_id} to count")
+        row, stocktake, place, item = found
+    return _count(session, stocktake, place, row, lambda: item or find_product(session, product), counted, add,
+                  user_id)
+
+
+@cache
+def _row_with_product(with_gtin: bool):
+    """The stocktake's row for a location (locked, as `locked_place` locks it), its stocktake, its
+    location and the product a scan names (None when it names none). Built once."""
+    return (
+        select(StocktakeLocation, Stocktake, Location, Product)
+        .join(Stocktake, Stocktake.id == StocktakeLocation.stocktake_id)
+        .join(Location, Location.id == StocktakeLocation.location_id)
+        .outerjoin(Product, Product.id == product_id_by_scan(with_gtin))
+        .where(StocktakeLocation.id == bindparam("row"))
+        .with_for_update(of=StocktakeLocation)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _amount(counted, add) -> tuple[int | None, int | None]:
@@ -73,31 +102,20 @@ def _amount(counted, add) -> tuple[int | None, int | None]:
     return bounds.count(counted, "counted"), None
 
 
-def _count(session, stocktake, place, row, product, counted, add, user_id) -> Counted:
+def _count(session, stocktake, place, row, product: Callable[[], Product], counted, add, user_id) -> Counted:
     """Write the line in one statement (an upsert): the count, added to or replaced, and the
     ledger's on-hand there now as expected."""
     require_open(stocktake)
     _take(session, row, place, user_id)
-    item = find_product(session, product)
-    line = StocktakeLine.__table__
-    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(line)
-    expected = func.coalesce(
-        sa_select(StockLevel.on_hand)
-        .where(StockLevel.product_id == item.id, StockLevel.location_id == place.id)
-        .scalar_subquery(),
-        0,
-    )
-    now = utcnow()
-    statement = insert.values(stocktake_id=stocktake.id, location_id=place.id, product_id=item.id, expected=expected,
-                              counted=add if add is not None else counted, counted_at=now, counted_by=user_id)
-    statement = statement.on_conflict_do_update(
-        index_elements=[line.c.stocktake_id, line.c.location_id, line.c.product_id],
-        set_={"counted": line.c.counted + add if add is not None else counted, "expected": expected,
-              "counted_at": now, "counted_by": user_id},
-        where=line.c.counted + add <= bounds.MAX_COUNT if add is not None else None,
-    ).returning(line.c.counted)
-    total = session.execute(statement).scalar()
+    item = product()
+    adding = add is not None
+    total = session.execute(
+        _write_line(session.get_bind().dialect.name, adding),
+        {"stocktake_id": stocktake.id, "location_id": place.id, "product_id": item.id,
+         "counted": add if adding else counted, "now": utcnow(), "user_id": user_id},
+    ).scalar()
     if total is None:  # the addition would pass MAX_COUNT: nothing written
+        line = StocktakeLine.__table__
         before = session.execute(
             sa_select(line.c.counted).where(line.c.stocktake_id == stocktake.id, line.c.location_id == place.id,
                                             line.c.product_id == item.id)
@@ -106,6 +124,31 @@ def _count(session, stocktake, place, row, product, counted, add, user_id) -> Co
                                f"{bounds.MAX_COUNT:,} one count can hold; set the count instead", field="quantity")
     session.flush()
     return Counted(stocktake.id, row.id, place.code, item.sku, item.name, total, add)
+
+
+@cache
+def _write_line(dialect: str, adding: bool):
+    """The count line's upsert (built once per dialect and kind): `counted` added to the line's
+    count or replacing it, `expected` the ledger's on-hand there now. An addition that would pass
+    MAX_COUNT writes nothing and returns no row."""
+    line = StocktakeLine.__table__
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(line)
+    expected = func.coalesce(
+        sa_select(StockLevel.on_hand)
+        .where(StockLevel.product_id == bindparam("product_id"), StockLevel.location_id == bindparam("location_id"))
+        .scalar_subquery(),
+        0,
+    )
+    amount, now, user = bindparam("counted"), bindparam("now"), bindparam("user_id")
+    statement = insert.values(stocktake_id=bindparam("stocktake_id"), location_id=bindparam("location_id"),
+                              product_id=bindparam("product_id"), expected=expected, counted=amount,
+                              counted_at=now, counted_by=user)
+    return statement.on_conflict_do_update(
+        index_elements=[line.c.stocktake_id, line.c.location_id, line.c.product_id],
+        set_={"counted": line.c.counted + amount if adding else amount, "expected": expected, "counted_at": now,
+              "counted_by": user},
+        where=line.c.counted + amount <= bounds.MAX_COUNT if adding else None,
+    ).returning(line.c.counted)
 
 
 def _take(session: Session, row: StocktakeLocation, place: Location, user_id: int | None, *,
