@@ -27,6 +27,8 @@ def from_environment() -> dict:
         "STARSHIPIT_RATE_LIMIT": float(env("STARSHIPIT_RATE_LIMIT", "2")),
         "STARSHIPIT_POLL_SECONDS": float(env("STARSHIPIT_POLL_SECONDS", "60")),
         "INBOX_STALE_SECONDS": float(env("INBOX_STALE_SECONDS", "60")),
+        "ALLOCATE_PARTIALLY": env("ALLOCATE_PARTIALLY", ""),  # app.outbound.allocation (a Setting row wins)
+        "ALLOCATION_AWAITING_REFRESH_SECONDS": float(env("ALLOCATION_AWAITING_REFRESH_SECONDS", "1")),
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         "TRUSTED_PROXIES": _proxy_count(env("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
