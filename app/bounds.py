@@ -329,3 +329,35 @@ MAX_ROUTING_RULES = 200  # rules in the ordered list
 MAX_SKUS_PER_MATCH = 500  # SKUs one rule's skus_any or skus_all names
 ROUTING_RULE_NAME_MAX = 100  # a rule's name (the order keeps the name of the rule that routed it)
 ROUTE_MATCH_TEXT_MAX = 200  # a rule's channel, reference prefix, country or account
+
+
+# ---- outbound labels (issue 9) ----------------------------------------------------------------
+
+PACKAGE_NAME_MAX = 64  # a box size's name ("Small satchel", "Carton 40")
+MAX_PACKAGE_CM = MAX_DIMENSION_M * 100  # a box's length, width or height, in centimetres (Starshipit: metres)
+LABEL_ERROR_MAX = 2000  # what a failed label job keeps of Starshipit's words
+LABEL_PROGRESS_MAX = 200  # the label job's progress line
+MAX_LABEL_ATTEMPTS = 1_000_000  # runs of one label job
+
+
+def package_cm(value, field: str, *, label: str | None = None) -> float:
+    """A box's length, width or height in centimetres: a number above 0 and at most MAX_PACKAGE_CM."""
+    label = label or f"{field.replace('_', ' ')} (cm)"
+    number = measure(value, field, maximum=MAX_PACKAGE_CM, unit="cm", label=label)
+    if number is None:
+        raise ValidationFailed(f"{label} is required", field=field)
+    if number <= 0:
+        raise ValidationFailed(f"{label} must be more than 0 cm", field=field)
+    return number
+
+
+def package_m(value, field: str, *, label: str | None = None) -> float:
+    """A package's length, width or height as Starshipit takes it, in metres: above 0, at most
+    MAX_DIMENSION_M."""
+    label = label or f"{field.replace('_', ' ')} (m)"
+    number = measure(value, field, maximum=MAX_DIMENSION_M, unit="metres", label=label)
+    if number is None:
+        raise ValidationFailed(f"{label} is required", field=field)
+    if number <= 0:
+        raise ValidationFailed(f"{label} must be more than 0 metres", field=field)
+    return number

@@ -21,6 +21,7 @@ from app.models.inbound import (
     ReceivingException,
     TaskStatus,
 )
+from app.models.labels import OPEN_LABEL_STATUSES, LabelJob, LabelJobKind, LabelJobStatus, PackageSize
 from app.models.orders import (
     Discrepancy,
     DiscrepancyStatus,
@@ -38,6 +39,7 @@ from app.models.users import ApiToken, Role, Setting, User
 from app.models.warehouse import PHYSICAL_TYPES, VIRTUAL_TYPES, Location, LocationType, Warehouse
 
 __all__ = [
+    "OPEN_LABEL_STATUSES",
     "OPEN_PO_STATUSES",
     "Allocation",
     "ApiToken",
@@ -47,6 +49,9 @@ __all__ = [
     "DiscrepancyStatus",
     "InboxEvent",
     "InboxStatus",
+    "LabelJob",
+    "LabelJobKind",
+    "LabelJobStatus",
     "Location",
     "LocationType",
     "Movement",
@@ -56,6 +61,7 @@ __all__ = [
     "OrderStatus",
     "OrderTimelineEntry",
     "PHYSICAL_TYPES",
+    "PackageSize",
     "Product",
     "ProductBarcode",
     "PurchaseOrder",
