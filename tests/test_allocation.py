@@ -297,3 +297,13 @@ def test_the_job_runs_after_the_commit_not_inside_the_transaction(any_db_app, mo
     with pytest.raises(ValidationFailed):
         db.atomic(rolled_back)
     assert len(seen) == 1  # a transaction that rolled back hands nothing over
+
+
+def test_an_order_routed_wms_by_hand_is_allocated_and_one_routed_away_lets_go(any_db_app):
+    floor([("SKU-A", "P-01", 5)])
+    wms_order("SO-7", route="STARSHIPIT")
+    db.atomic(routing.reroute, "SO-7", "WMS", None)
+    assert held("SO-7") == ({("SKU-A", "P-01"): 1}, "ALLOCATED")
+    db.atomic(routing.reroute, "SO-7", "STARSHIPIT", None)
+    assert held("SO-7") == ({}, "PENDING")
+    clean()

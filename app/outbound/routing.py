@@ -30,6 +30,7 @@ from app import bounds
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import DEFAULT_ROUTE, ROUTES, Order, OrderLine, OrderStatus, RoutingRule, User, Warehouse
 from app.orders import mirror
+from app.outbound import allocation
 from app.timeutil import utcnow
 
 TEXT_KEYS = ("warehouse", "channel", "reference_prefix", "country", "account")
@@ -361,11 +362,14 @@ def reroute(session: Session, order_number: str, outcome, user_id: int | None) -
     user = session.get(User, user_id) if user_id is not None else None
     who = user.username if user is not None else "the API"
     changed = order.route != outcome or not order.routed_by_hand
+    routed_before = order.route
     order.route, order.routing_rule_name, order.routed_by_hand = outcome, None, True
     if changed:
         order.updated_at = utcnow()
         _note(session, order, f"routed {outcome} by hand by {who}")
     session.flush()
+    # Routed WMS: allocated after the commit; routed away from WMS: what it held is let go now.
+    allocation.after_order_event(session, order, routed_before)
     return route_of(order)
 
 
