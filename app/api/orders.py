@@ -20,7 +20,7 @@ OrderStatusName = Literal[tuple(str(s) for s in OrderStatus)]  # type: ignore[va
 RouteName = Literal[ROUTES]  # type: ignore[valid-type]
 # What may follow an order number in an address: the actions on one order. GET /orders/<order_number>
 # never takes them for part of the number, so those addresses answer 405 with the methods they take.
-ACTIONS = ("route", "allocate")
+ACTIONS = ("route", "allocate", "pack", "label")
 
 
 class OrderNumberConverter(PathConverter):
