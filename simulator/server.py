@@ -50,6 +50,7 @@ class Simulator:
         self.limiter = RateLimiter(rate_limit)
         self.verbose = verbose
         self.faults: list[dict] = []
+        self._faults_lock = threading.Lock()
         self.success_as_number = False  # answer "success": 1, as some clients have seen
         self._capture: list | None = None
         self._replay_lock = threading.Lock()
@@ -61,6 +62,15 @@ class Simulator:
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
         self._demo_stop = threading.Event()
+
+    def take_fault(self, method: str, path: str) -> dict:
+        """The first queued fault that applies to this request (its method and path, when it names
+        them), taken off the queue; {} when none does."""
+        with self._faults_lock:
+            for index, fault in enumerate(self.faults):
+                if (fault.get("method") or method) == method and (fault.get("path") or path) == path:
+                    return self.faults.pop(index)
+        return {}
 
     @staticmethod
     def webhook_url(wms_url: str | None) -> str | None:
@@ -177,6 +187,13 @@ def _handler(sim: Simulator):
             self._dispatch("DELETE")
 
         def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
+            late, self._late = getattr(self, "_late", None), None
+            if late:  # an "after" fault: what was asked is done; the answer waits, or is this status
+                if late.get("delay"):
+                    time.sleep(late["delay"])
+                if late.get("status"):
+                    status, body, headers = late["status"], {"statusCode": late["status"],
+                                                             "message": "Simulated server error"}, None
             if sim.success_as_number and body.get("success") is True:
                 body = {**body, "success": 1}
             raw = json.dumps(body).encode()
@@ -227,16 +244,16 @@ def _handler(sim: Simulator):
             if wait:
                 return self._send(429, {"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {wait} seconds."},
                                   {"Retry-After": str(wait)})
-            try:
-                fault = sim.faults.pop(0)
-            except IndexError:
-                fault = {}
-            if fault.get("delay"):
-                time.sleep(fault["delay"])
-            if fault.get("status"):
-                self._body()
-                status = fault["status"]
-                return self._send(status, {"statusCode": status, "message": "Simulated server error"})
+            fault = sim.take_fault(method, path)
+            if fault.get("after"):  # carried out first, then the answer is late (or never read)
+                self._late = fault
+            else:
+                if fault.get("delay"):
+                    time.sleep(fault["delay"])
+                if fault.get("status"):
+                    self._body()
+                    status = fault["status"]
+                    return self._send(status, {"statusCode": status, "message": "Simulated server error"})
             store = sim.store
             route = (method, path)
             if route == ("POST", "/api/orders"):
@@ -322,7 +339,9 @@ def _handler(sim: Simulator):
             if head == "faults":
                 if method == "POST":
                     fault = {"status": int(body["status"]) if body.get("status") else None,
-                             "delay": float(body.get("delay") or 0)}
+                             "delay": float(body.get("delay") or 0), "after": bool(body.get("after")),
+                             "method": str(body.get("method") or "").upper() or None,
+                             "path": str(body.get("path") or "") or None}
                     if not fault["status"] and not fault["delay"]:
                         fault["status"] = 500
                     sim.faults.extend([dict(fault) for _ in range(int(body.get("count", 1)))])

@@ -330,6 +330,7 @@ class Store:
             if not remaining:
                 raise ApiError(200, "Order has already been shipped", order["order_number"])
             chosen = self._shipment_items(remaining, items)
+            sized = [self._package(p, n) for n, p in enumerate(packages)] if isinstance(packages, list) else []
             if carrier or not order.get("carrier"):
                 code, name, service, _ = next((c for c in CARRIERS if c[0] == carrier), self.rng.choice(CARRIERS))
                 order["carrier"], order["carrier_name"] = code, name
@@ -352,10 +353,11 @@ class Store:
                         item["quantity_to_ship"] -= take
                         shipped["_taken"] = shipped.get("_taken", 0) + take
             chosen = [{"sku": i["sku"], "quantity": i["quantity"]} for i in chosen]
-            for number in tracking_numbers:
-                order["packages"].append({"weight": round(sum(i["weight"] * i["quantity"] for i in order["items"]), 3),
-                                          "length": 0.3, "width": 0.2, "height": 0.1,
-                                          "tracking_number": number, "labels": []})
+            for position, number in enumerate(tracking_numbers):
+                sizes = {"weight": round(sum(i["weight"] * i["quantity"] for i in order["items"]), 3),
+                         "length": 0.3, "width": 0.2, "height": 0.1}
+                sizes.update(sized[position] if position < len(sized) else {})
+                order["packages"].append({**sizes, "tracking_number": number, "labels": []})
             shipment = {"carrier_name": order["carrier_name"], "tracking_numbers": tracking_numbers,
                         "items": chosen, "labels": labels, "label_types": ["PDF"] * len(labels),
                         "shipment_date": rfc3339(at)}
@@ -367,6 +369,21 @@ class Store:
                 "carrier_name": shipment["carrier_name"], "tracking_numbers": tracking_numbers, "items": chosen})
             self._tracking_event(record, "Printed", at, tracking_numbers[0])
             return self._shipment_answer(record, shipment)
+
+    @staticmethod
+    def _package(package, position: int) -> dict:
+        """A package the shipment request gives: weight (kg), length, width, height (metres)."""
+        if not isinstance(package, dict):
+            raise ApiError(400, f"packages[{position}] must be an object")
+        sizes = {}
+        for key in ("weight", "length", "width", "height"):
+            value = package.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 10**6:
+                raise ApiError(400, f"packages[{position}].{key} must be a positive number", repr(value))
+            sizes[key] = float(value)
+        return sizes
 
     @staticmethod
     def _shipment_items(remaining: dict[str, int], items) -> list[dict]:
