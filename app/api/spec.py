@@ -39,6 +39,7 @@ class Operation:
     description: str = ""
     rules: dict[str, str] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    also: dict[str, dict] = field(default_factory=dict)  # other media types of the answer: {type: schema}
 
 
 def operation(
@@ -52,6 +53,7 @@ def operation(
     tag: str = "api",
     field_names: dict[str, str] | None = None,
     rules: dict[str, str] | None = None,
+    also: dict[str, dict] | None = None,
 ):
     """Declare a route's request and answer. The view gets `body=` and/or `query=`
     (validated model instances) beside its URL arguments, and returns an instance of
@@ -62,7 +64,10 @@ def operation(
     (e.g. {"product": "sku"} where the warehouse logic calls it product).
     `rules` lists what the warehouse logic refuses with a 400 although the request fits the
     schema (a rule across fields or against what is stored): {field: "when ..."}, `*` standing
-    for a list index; the document states them (x-rules and the description)."""
+    for a list index; the document states them (x-rules and the description).
+    `also` declares other media types the success answer may have, {media type: JSON Schema}
+    (a PDF: {"application/pdf": {"type": "string", "format": "binary"}}): for those the view
+    returns a Flask response of that mimetype, sent as it is."""
 
     def decorate(view):
         doc = (view.__doc__ or "").strip()
@@ -78,6 +83,7 @@ def operation(
             summary=summary.strip(),
             description=" ".join(description.split()),
             rules=dict(rules or {}),
+            also=dict(also or {}),
         )
 
         @wraps(view)
@@ -94,6 +100,9 @@ def operation(
                 if field_names and error.field in field_names:
                     error.field = field_names[error.field]
                 raise
+            if isinstance(result, current_app.response_class) and result.mimetype in op.also:
+                result.status_code = status
+                return result
             if not isinstance(result, response):
                 result = response.model_validate(result)
             return current_app.response_class(result.model_dump_json(), status=status, mimetype="application/json")
@@ -215,7 +224,8 @@ def openapi_document(app, blueprint: str = "api", error_model: type[BaseModel] |
         responses = {
             str(op.status): {
                 "description": HTTPStatus(op.status).phrase,
-                "content": {"application/json": {"schema": ref[op.response]}},
+                "content": {"application/json": {"schema": ref[op.response]},
+                            **{kind: {"schema": schema} for kind, schema in op.also.items()}},
             }
         }
         for status in sorted(set(op.errors) | {401}):
