@@ -319,7 +319,7 @@ def reprint_label(session: Session, order_number, *, user_id: int | None = None)
     return job
 
 
-def retry_label_job(session: Session, job_id, *, user_id: int | None = None) -> LabelJob:
+def retry_label_job(session: Session, job_id, *, user_id: int | None = None, order_number: str | None = None) -> LabelJob:
     """Queue a job again: a failed one; a running one whose run stopped (its lease ran out: the
     worker died); a queued one nobody picked up. Its run asks Starshipit first, so it never makes
     a second shipment."""
@@ -329,6 +329,8 @@ def retry_label_job(session: Session, job_id, *, user_id: int | None = None) -> 
     if job is None:
         raise NotFound(f"no label job {number}", field="job")
     order = session.get(Order, job.order_id)
+    if order_number is not None and order.order_number != order_number:
+        raise NotFound(f"label job {job.id} is not a job of order {shown(order_number)}", field="job")
     now = utcnow()
     if job.status == DONE:
         raise Conflict(f"label job {job.id} is done: reprint the label instead", code="label_job_done", field="job")
@@ -413,6 +415,16 @@ def order_label(session: Session, order_number, number: int = 1) -> tuple[str, b
         raise NotFound(f"order {order.order_number} has {len(labels)} label{'s' if len(labels) != 1 else ''}, "
                        f"not a label {number}", field="n")
     return order.order_number, labels[number - 1]
+
+
+def label_json(session: Session, order_number: str) -> dict:
+    """The newest done label job of an order as the API gives it with Accept: application/json:
+    every label as base64 (one per package) with the carrier and tracking numbers."""
+    order = session.scalars(select(Order).where(Order.order_number == order_number)).one()
+    job = _last_done(session, order.id)
+    return {"order_number": order.order_number, "label_job": job.id, "carrier_name": job.carrier_name,
+            "tracking_numbers": list(job.tracking_numbers or []),
+            "labels": [base64.b64encode(job.label_pdf).decode(), *(job.more_labels or [])]}
 
 
 def label_page(session: Session, order_number) -> dict:

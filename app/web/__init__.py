@@ -31,6 +31,7 @@ HOME_TILES = [
     ("stocktakes.index", "Stocktakes", Role.MANAGER, "Counts, variances, recounts and approval"),
     ("replenishment.rules", "Pick face min/max", Role.MANAGER, "When and how far to refill pick faces"),
     ("routing.index", "Outbound routing", Role.MANAGER, "Which orders the WMS picks and packs"),
+    ("package_sizes.index", "Box sizes", Role.MANAGER, "The boxes packers choose for a label"),
     ("reason_codes.index", "Reason codes", Role.ADMIN, "The reasons an adjustment may give"),
     ("orders.index", "Orders", Role.PICKER, "Orders mirrored from Starshipit"),
     ("orders.discrepancies", "Discrepancies", Role.MANAGER, "Shipped stock that was not on hand"),
@@ -61,7 +62,8 @@ def _register_optional(app: Flask) -> None:
     import importlib
 
     for name in ("site", "products", "locations", "inventory", "moves", "orders", "admin", "purchase_orders",
-                 "receiving", "putaway", "stocktakes", "replenishment", "reason_codes", "routing"):
+                 "receiving", "putaway", "stocktakes", "replenishment", "reason_codes", "routing",
+                 "labels", "package_sizes"):
         try:
             module = importlib.import_module(f"app.web.{name}")
         except ModuleNotFoundError as error:
