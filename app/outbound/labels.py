@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import logging
 import os
 import time
@@ -609,10 +610,61 @@ def _words(error, rounds: int, transient: bool) -> str:
     return f"Starshipit refused: {error}"
 
 
+@dataclass
+class _Run:
+    """The run this thread is on, for the hook that renews its lease before a shipment request."""
+
+    job_id: int
+    token: str
+    lease: float
+    progress: str = ""
+
+
+_CURRENT_RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("wms_label_run", default=None)
+_CLIENTS = "wms.label_clients"  # app.extensions: one Starshipit client per settings, kept by the process
+_HOOKED = "_wms_label_hook"
+
+
+def _before_sending(request) -> None:
+    """Every request of a label client (also the client's own 429 resends): right before a shipment
+    request goes out, the run renews its lease, or stops if another run holds the job now."""
+    run = _CURRENT_RUN.get()
+    if run is None or request.method != "POST" or not request.url.path.endswith("/api/orders/shipment"):
+        return
+    if not db.atomic(_renew, run.job_id, run.token, run.lease, run.progress):
+        raise LeaseLost()
+
+
+def _hooked(client):
+    if not getattr(client, _HOOKED, False):
+        client._http.event_hooks["request"].append(_before_sending)
+        setattr(client, _HOOKED, True)
+    return client
+
+
+def label_client(lease: float):
+    """The Starshipit client label jobs use: each request sent once (max_retries=0), timing out
+    after lease / LEASE_PER_CALL. Kept by this process per settings (making an HTTP client costs
+    about 30 ms, and a kept one reuses its connections); settings saved since make a new one."""
+    from app.settings_store import effective
+    from app.starshipit.client import client_from_settings
+
+    with db.reading() as session:
+        key = tuple(effective(session, name) for name in ("STARSHIPIT_API_URL", "STARSHIPIT_API_KEY",
+                                                          "STARSHIPIT_SUBSCRIPTION_KEY", "STARSHIPIT_RATE_LIMIT"))
+        key += (lease,)
+        clients = current_app.extensions.setdefault(_CLIENTS, {})
+        client = clients.get(key)
+        if client is None:
+            client = clients[key] = _hooked(client_from_settings(session, max_retries=0, timeout=lease / LEASE_PER_CALL))
+    return client
+
+
 def run_label_job(job_id: int, *, client=None) -> str:
     """The job's body: claim, talk to Starshipit, store the answer (see the module's docstring).
-    What it ended as: done, failed, "taken over" (another run holds the job) or "gone"."""
-    from app.starshipit.client import StarshipitError, client_from_settings
+    What it ended as: done, failed, "taken over" (another run holds the job) or "gone". `client`:
+    a StarshipitClient to use instead of the kept one (tests)."""
+    from app.starshipit.client import StarshipitError
 
     lease = setting("LABEL_LEASE_SECONDS", LEASE_SECONDS)
     rounds = int(setting("LABEL_ROUNDS", ROUNDS))
@@ -625,21 +677,11 @@ def run_label_job(job_id: int, *, client=None) -> str:
         time.sleep(min(claim.wait + 0.05, 0.5))  # another run holds it: until it ends or its lease runs out
     if claim.status != RUNNING:
         return claim.status
-    own_client = client is None
-    if own_client:
-        with db.reading() as session:
-            client = client_from_settings(session, max_retries=0, timeout=lease / LEASE_PER_CALL)
-    hooks = client._http.event_hooks["request"]
-    sending = {"progress": ""}
-
-    def before_sending(request) -> None:  # every shipment request, also the client's 429 resends
-        if request.method == "POST" and request.url.path.endswith("/api/orders/shipment"):
-            if not db.atomic(_renew, claim.job_id, token, lease, sending["progress"]):
-                raise LeaseLost()
-
-    hooks.append(before_sending)
+    client = _hooked(client) if client is not None else label_client(lease)
+    run = _Run(claim.job_id, token, lease)
+    entered = _CURRENT_RUN.set(run)
     try:
-        return _converse(client, claim, token, lease, rounds, backoff, sending, StarshipitError)
+        return _converse(client, claim, run, rounds, backoff, StarshipitError)
     except LeaseLost:
         return "taken over"
     except Exception as error:  # noqa: BLE001 - recorded in words, then raised for the worker's log
@@ -651,16 +693,14 @@ def run_label_job(job_id: int, *, client=None) -> str:
             log.exception("label job %s: the failure could not be recorded", claim.job_id)
         raise
     finally:
-        hooks.remove(before_sending)
-        if own_client:
-            client.close()
+        _CURRENT_RUN.reset(entered)
 
 
-def _converse(client, claim: Claim, token: str, lease: float, rounds: int, backoff: float, sending: dict,
-              StarshipitError) -> str:
+def _converse(client, claim: Claim, run: _Run, rounds: int, backoff: float, StarshipitError) -> str:
+    token, lease = run.token, run.lease
     for round_number in range(1, rounds + 1):
         try:
-            answer, reprinted = _ask(client, claim, sending)
+            answer, reprinted = _ask(client, claim, run)
             labels = pdf_labels(answer)
         except StarshipitError as error:
             transient = _transient(error)
@@ -679,11 +719,11 @@ def _converse(client, claim: Claim, token: str, lease: float, rounds: int, backo
     raise AssertionError("unreachable")
 
 
-def _ask(client, claim: Claim, sending: dict) -> tuple[dict, bool]:
+def _ask(client, claim: Claim, run: _Run) -> tuple[dict, bool]:
     """One round: what Starshipit has for the order, then the shipment or the reprint."""
     if claim.kind == LabelJobKind.REPRINT:
         order_id = claim.starshipit_order_id or client.get_order(order_number=claim.order_number)["order_id"]
-        sending["progress"] = "Asking Starshipit to reprint the label"
+        run.progress = "Asking Starshipit to reprint the label"
         return client.create_shipment(order_id, reprint=True), True
     if claim.starshipit_order_id:
         order = client.get_order(order_id=claim.starshipit_order_id)
@@ -693,9 +733,9 @@ def _ask(client, claim: Claim, sending: dict) -> tuple[dict, bool]:
         raise Unusable(f"Starshipit's order {order.get('order_id')} is {shown(order.get('order_number'))}, not "
                        f"{claim.order_number}: the order's Starshipit id in the WMS is wrong")
     if has_label(order):
-        sending["progress"] = "Starshipit has a label for the order already: reprinting it"
+        run.progress = "Starshipit has a label for the order already: reprinting it"
         return client.create_shipment(order["order_id"], reprint=True), True
-    sending["progress"] = "Asking Starshipit for the label"
+    run.progress = "Asking Starshipit for the label"
     packages = None
     if claim.package:
         packages = [{key: claim.package[key] for key in ("weight", "length", "width", "height")}]
