@@ -340,6 +340,13 @@ LABEL_PROGRESS_MAX = 200  # the label job's progress line
 MAX_LABEL_ATTEMPTS = 1_000_000  # runs of one label job
 
 
+# ---- outbound picking (issue 9) ---------------------------------------------------------------
+
+MAX_BATCH_ORDERS = 50  # orders (one tote each) in one batch pick job
+MAX_RELEASE_ORDERS = 1_000  # orders one release of pick jobs takes
+MAX_ORDER_AGE_MINUTES = 525_600  # a release's "allocated at least N minutes ago" (a year)
+MAX_PICK_JOB_LIST = 200  # pick jobs a list shows
+
 def package_cm(value, field: str, *, label: str | None = None) -> float:
     """A box's length, width or height in centimetres: a number above 0 and at most MAX_PACKAGE_CM."""
     label = label or f"{field.replace('_', ' ')} (cm)"

@@ -32,6 +32,7 @@ from app.models.orders import (
     OrderStatus,
     OrderTimelineEntry,
 )
+from app.models.picking import OPEN_PICK_STATUSES, PickJob, PickJobStatus, PickMode, PickStop, PickTote
 from app.models.routing import DEFAULT_ROUTE, ROUTES, Route, RoutingRule
 from app.models.sign_in import SignInCounter
 from app.models.stock import Allocation, Movement, MovementType, StockLevel
@@ -40,6 +41,7 @@ from app.models.warehouse import PHYSICAL_TYPES, VIRTUAL_TYPES, Location, Locati
 
 __all__ = [
     "OPEN_LABEL_STATUSES",
+    "OPEN_PICK_STATUSES",
     "OPEN_PO_STATUSES",
     "Allocation",
     "ApiToken",
@@ -62,6 +64,11 @@ __all__ = [
     "OrderTimelineEntry",
     "PHYSICAL_TYPES",
     "PackageSize",
+    "PickJob",
+    "PickJobStatus",
+    "PickMode",
+    "PickStop",
+    "PickTote",
     "Product",
     "ProductBarcode",
     "PurchaseOrder",

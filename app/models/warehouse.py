@@ -18,6 +18,7 @@ class LocationType(StrEnum):
     PACKING = "packing"
     SHIPPING = "shipping"
     QUARANTINE = "quarantine"
+    TOTE = "tote"  # a physical tote a picker fills (app.outbound.picking); free again once empty
     # Virtual locations: the other side of stock entering or leaving the building.
     SUPPLIER = "supplier"
     CUSTOMER = "customer"
@@ -34,6 +35,7 @@ PHYSICAL_TYPES = frozenset(
         LocationType.PACKING,
         LocationType.SHIPPING,
         LocationType.QUARANTINE,
+        LocationType.TOTE,
     }
 )
 VIRTUAL_TYPES = frozenset(set(LocationType) - PHYSICAL_TYPES)

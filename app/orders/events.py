@@ -15,7 +15,9 @@ Decision on order_changed (and a newer order_created of a known order): the orde
 PENDING when its lines changed; an address-only change keeps the order's place in the workflow.
 A WMS-routed order that is PENDING afterwards has its unpicked allocations released at once and
 is allocated after the commit (app.outbound.allocation.after_order_event); order_deleted releases
-every allocation of the order in its transaction.
+every allocation of the order in its transaction. An order that an open pick job holds (PICKING)
+stays PICKING on order_changed: app.outbound.picking.reconcile_order drops the job's unpicked stops
+that no longer fit and adds stops for lines that grew; order_deleted drops its unpicked stops.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from app.errors import ValidationFailed
 from app.models import InboxEvent, InboxStatus, Order, OrderStatus
 from app.orders import mirror, payloads, shipping
 from app.orders.payloads import SHIPPING_TRACKING_STATUSES, OrderData
-from app.outbound import allocation, routing
+from app.outbound import allocation, picking, routing
 from app.timeutil import isoformat, utcnow
 from app.warehouses import get_warehouse
 
@@ -129,10 +131,14 @@ def _changed(session, order, data, body, *, created, newer):
         return InboxStatus.IGNORED, "order_changed ignored: the order has already shipped"
     if not created and order.status == OrderStatus.CANCELLED:
         return InboxStatus.IGNORED, "order_changed ignored: the order was deleted in Starshipit"
+    picking_now = not created and order.status == OrderStatus.PICKING and picking.in_open_job(session, order.id)
     changed = mirror.update_order(session, order, data, new=created)
     shipped = None if created else mirror.shipped_status(session, order)
     if shipped:
         order.status = shipped
+    elif picking_now:  # a pick job holds it: it stays PICKING, the job's stops follow the new lines
+        if changed:
+            return InboxStatus.PROCESSED, "order changed mid-pick: " + (picking.reconcile_order(session, order) or "")
     elif changed or created:
         order.status = OrderStatus.PENDING
     if created:
@@ -147,6 +153,7 @@ def _deleted(session, order, data, body, *, created, newer):
         return InboxStatus.IGNORED, "order_deleted ignored: the order has already shipped"
     released = mirror.release_all(session, order)
     order.status = OrderStatus.CANCELLED
+    picking.reconcile_order(session, order)  # an open pick job drops its stops for the order
     return InboxStatus.PROCESSED, "order deleted in Starshipit: cancelled" + (
         f", {released} allocated unit(s) released" if released else ""
     )
