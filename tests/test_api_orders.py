@@ -21,6 +21,7 @@ def test_an_order_with_its_lines_allocated_picked_shipped(api):
             {"sku": "WIDGET", "quantity": 5, "allocated": 2, "picked": 1, "shipped": 1},
             {"sku": "MYSTERY", "quantity": 1, "allocated": 0, "picked": 0, "shipped": 0},
         ],
+        "tote": [],
     }
 
 

@@ -12,7 +12,7 @@ from app.api.schemas import Answer, Body, Path, Query
 from app.api.spec import operation
 from app.models import ROUTES, DiscrepancyStatus, InboxStatus, OrderStatus
 from app.orders import queries
-from app.outbound import allocation, routing
+from app.outbound import allocation, picking, routing
 
 InboxStatusName = Literal[tuple(str(s) for s in InboxStatus)]  # type: ignore[valid-type]
 DiscrepancyStatusName = Literal[tuple(str(s) for s in DiscrepancyStatus)]  # type: ignore[valid-type]
@@ -54,6 +54,8 @@ class OrderOut(Answer):
     rule: str | None = Field(description="the name of the routing rule that chose the route; null for the default "
                                          "or a route set by hand")
     lines: list[OrderLineOut]
+    tote: list[str] = Field(description="codes of the totes holding the order's picked stock, or that an open pick "
+                                        "job is filling for it")
 
 
 class RouteIn(Body):
@@ -133,7 +135,8 @@ class DiscrepancyList(Answer):
 def order(order_number: str):
     """One order as the WMS mirrors it, with each line's allocated, picked and shipped units."""
     with db.reading() as session:
-        return queries.order_for_api(session, order_number)
+        found = queries.order_for_api(session, order_number)
+        return {**found, "tote": picking.totes_of_order(session, found["order_number"])}
 
 
 @bp.post("/orders/<path:order_number>/route")
