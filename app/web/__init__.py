@@ -25,6 +25,7 @@ HOME_TILES = [
     ("receiving.index", "Receive", Role.PICKER, "Scan a purchase order's stock in"),
     ("putaway.index", "Put away", Role.PICKER, "Take received stock to its place"),
     ("stocktakes.count_index", "Count", Role.PICKER, "Count the locations of a stocktake"),
+    ("packing.index", "Pack", Role.PICKER, "Scan a tote, check each item, print the label"),
     ("replenishment.tasks", "Replenish", Role.PICKER, "Fill pick faces from storage"),
     ("inventory.adjust", "Adjust stock", Role.MANAGER, "Found, damaged, lost, corrections"),
     ("purchase_orders.index", "Purchase orders", Role.MANAGER, "What suppliers are sending, and when"),
@@ -63,7 +64,7 @@ def _register_optional(app: Flask) -> None:
 
     for name in ("site", "products", "locations", "inventory", "moves", "orders", "admin", "purchase_orders",
                  "receiving", "putaway", "stocktakes", "replenishment", "reason_codes", "routing",
-                 "labels", "package_sizes"):
+                 "labels", "package_sizes", "packing"):
         try:
             module = importlib.import_module(f"app.web.{name}")
         except ModuleNotFoundError as error:
