@@ -14,6 +14,7 @@ NAV_ITEMS = [
     ("products.index", "Products", Role.PICKER),
     ("locations.index", "Locations", Role.PICKER),
     ("orders.index", "Orders", Role.PICKER),
+    ("picking.index", "Pick", Role.PICKER),
     ("admin.settings", "Settings", Role.MANAGER),
 ]
 
@@ -25,6 +26,7 @@ HOME_TILES = [
     ("receiving.index", "Receive", Role.PICKER, "Scan a purchase order's stock in"),
     ("putaway.index", "Put away", Role.PICKER, "Take received stock to its place"),
     ("stocktakes.count_index", "Count", Role.PICKER, "Count the locations of a stocktake"),
+    ("picking.index", "Pick", Role.PICKER, "Pick orders into totes, stop by stop"),
     ("packing.index", "Pack", Role.PICKER, "Scan a tote, check each item, print the label"),
     ("replenishment.tasks", "Replenish", Role.PICKER, "Fill pick faces from storage"),
     ("inventory.adjust", "Adjust stock", Role.MANAGER, "Found, damaged, lost, corrections"),
@@ -32,6 +34,7 @@ HOME_TILES = [
     ("stocktakes.index", "Stocktakes", Role.MANAGER, "Counts, variances, recounts and approval"),
     ("replenishment.rules", "Pick face min/max", Role.MANAGER, "When and how far to refill pick faces"),
     ("routing.index", "Outbound routing", Role.MANAGER, "Which orders the WMS picks and packs"),
+    ("picking.release", "Release picks", Role.MANAGER, "Allocated orders into pick jobs and totes"),
     ("package_sizes.index", "Box sizes", Role.MANAGER, "The boxes packers choose for a label"),
     ("reason_codes.index", "Reason codes", Role.ADMIN, "The reasons an adjustment may give"),
     ("orders.index", "Orders", Role.PICKER, "Orders mirrored from Starshipit"),
@@ -64,7 +67,7 @@ def _register_optional(app: Flask) -> None:
 
     for name in ("site", "products", "locations", "inventory", "moves", "orders", "admin", "purchase_orders",
                  "receiving", "putaway", "stocktakes", "replenishment", "reason_codes", "routing",
-                 "labels", "package_sizes", "packing"):
+                 "labels", "package_sizes", "picking", "packing"):
         try:
             module = importlib.import_module(f"app.web.{name}")
         except ModuleNotFoundError as error:
