@@ -120,7 +120,8 @@ class DiscrepancyOut(Answer):
     sku: str
     warehouse: str
     quantity: int
-    cause: str = Field(description='"shortfall", "unknown_sku", or "count_not_posted" (a stocktake variance that '
+    cause: str = Field(description='"shortfall", "unknown_sku", "short_pick" (a picker found less than the book), '
+                                   'or "count_not_posted" (a stocktake variance that '
                                    'could not be taken off)')
     reference: str | None
     status: DiscrepancyStatusName

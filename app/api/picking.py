@@ -113,7 +113,8 @@ class ShortOut(Answer):
     found: int
     written_off: int = Field(description="units taken off the location's book (a count movement) so that it "
                                          "matches what was found")
-    discrepancy_id: int
+    discrepancy_id: int | None = Field(description="the discrepancy raised for the units written off (GET "
+                                                  "/api/v1/discrepancies); null when nothing was")
     released: int = Field(description="allocated units released at the location")
     reallocated: list[Reallocated] = Field(description="allocated again elsewhere: the job gains these stops")
     unfilled: list[Unfilled] = Field(description="not free anywhere: the order is flagged, and waits for stock "

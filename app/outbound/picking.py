@@ -759,15 +759,16 @@ def record_short(session: Session, job_id, *, location, sku, found, user_id: int
                 stop.short += cut
     session.flush()
 
-    missing = on_hand - found
-    movement = ledger.post(session, type=MovementType.COUNT, product_id=product.id, quantity=missing,
-                           from_location=place, to_location=virtual_location(session, job.warehouse_id, LocationType.COUNT),
-                           reason=SHORT_REASON, reference=f"pick job {job.id}", user_id=user_id)
-    discrepancy = raise_discrepancy(
-        session, sku=product.sku, product_id=product.id, warehouse_id=job.warehouse_id, quantity=missing,
-        cause=SHORT_REASON, reference=f"pick job {job.id}", movement_id=movement.id,
-        note=f"short pick: {found} x {product.sku} found at {place.code}, the book said {on_hand}; "
-             f"{missing} written off by count (pick job {job.id})")
+    missing, discrepancy_id = max(0, on_hand - found), None
+    if missing:  # the book is set to what was found; a manager sees the units that went missing
+        movement = ledger.post(session, type=MovementType.COUNT, product_id=product.id, quantity=missing,
+                               from_location=place, reason=SHORT_REASON, reference=f"pick job {job.id}", user_id=user_id,
+                               to_location=virtual_location(session, job.warehouse_id, LocationType.COUNT))
+        discrepancy_id = raise_discrepancy(
+            session, sku=product.sku, product_id=product.id, warehouse_id=job.warehouse_id, quantity=missing,
+            cause=SHORT_REASON, reference=f"pick job {job.id}", movement_id=movement.id,
+            note=f"short pick: {found} x {product.sku} found at {place.code}, the book said {on_hand}; "
+                 f"{missing} written off by count (pick job {job.id})").id
 
     reallocated, unfilled = [], []
     for line_id, units in released.items():
@@ -786,7 +787,7 @@ def record_short(session: Session, job_id, *, location, sku, found, user_id: int
     _settle_job(session, job)
     view = job_view(session, job)
     return {"job_id": job.id, "status": job.status, "location": place.code, "sku": product.sku, "found": found,
-            "written_off": missing, "discrepancy_id": discrepancy.id, "released": sum(released.values()),
+            "written_off": missing, "discrepancy_id": discrepancy_id, "released": sum(released.values()),
             "reallocated": reallocated, "unfilled": unfilled, "next_stop": view["next_stop"]}
 
 
