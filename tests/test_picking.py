@@ -276,3 +276,43 @@ def test_an_order_deleted_mid_pick_leaves_the_job(any_db_app):
     with db.reading() as session:
         assert picking.get_pick_job(session, made["id"])["status"] == "done"
     clean()
+
+
+@pytest.mark.postgres
+def test_two_releases_at_once_never_take_the_same_tote(postgres_url):
+    """PostgreSQL, threads: 6 single jobs released at once over 4 free totes: 4 succeed, each into
+    a tote of its own; 2 are refused no_free_tote."""
+    import threading
+
+    from tests.conftest import _seed_basics, make_app
+
+    app = make_app(postgres_url)
+    with app.app_context():
+        _seed_basics()
+        floor([("SKU-A", "P-01", 10)])
+        totes("T-01", "T-02", "T-03", "T-04")
+        numbers = [f"SO-{n}" for n in range(6)]
+        for number in numbers:
+            wms_order(number)
+            allocate(number)
+    start, results = threading.Barrier(len(numbers)), {}
+
+    def release(number):
+        with app.app_context():
+            start.wait()
+            try:
+                results[number] = db.atomic(picking.create_pick_job, [number], "single")["totes"][0]["tote"]
+            except Conflict as refused:
+                results[number] = refused.code
+
+    threads = [threading.Thread(target=release, args=(n,)) for n in numbers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    taken = sorted(v for v in results.values() if v.startswith("T-"))
+    assert taken == ["T-01", "T-02", "T-03", "T-04"]
+    assert sorted(v for v in results.values() if not v.startswith("T-")) == ["no_free_tote"] * 2
+    with app.app_context():
+        clean()
+    app.extensions["wms.engine"].dispose()
