@@ -316,3 +316,23 @@ def test_two_releases_at_once_never_take_the_same_tote(postgres_url):
     with app.app_context():
         clean()
     app.extensions["wms.engine"].dispose()
+
+
+def test_a_short_pick_moves_another_jobs_stop_there_too(any_db_app):
+    setup([("SKU-A", "P-01", 2), ("SKU-A", "S-01", 2)])
+    wms_order("SO-1")
+    wms_order("SO-2")
+    allocate("SO-1")
+    allocate("SO-2")
+    first, second = job(["SO-1"], tote_codes=["T-01"]), job(["SO-2"], tote_codes=["T-02"])
+    answer = db.atomic(picking.record_short, first["id"], location="P-01", sku="SKU-A", found=0)
+    assert sorted((r["order_number"], r["location"], r["tote"]) for r in answer["reallocated"]) == [
+        ("SO-1", "S-01", "T-01"), ("SO-2", "S-01", "T-02")]
+    with db.reading() as session:
+        other = picking.get_pick_job(session, second["id"])
+    assert [(s["location"], s["quantity"], s["short"]) for s in other["stops"]] == [("P-01", 0, 1), ("S-01", 1, 0)]
+    pick(second["id"], "S-01", "SKU-A", 1, "T-02")
+    pick(first["id"], "S-01", "SKU-A", 1, "T-01")
+    assert state("SO-1") == state("SO-2") == "PICKED"
+    assert on_hand("P-01") == 0 and on_hand("S-01") == 0
+    clean()
