@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app import bounds
@@ -53,6 +53,9 @@ class Movement(SQLModel, table=True):
         Index("ix_movement_reference", "reference"),
         Index("ix_movement_from_location", "from_location_id"),
         Index("ix_movement_to_location", "to_location_id"),
+        # The day's picks by time (app.outbound.dashboard); pick movements only.
+        Index("ix_movement_picks_by_time", "created_at", sqlite_where=text("type = 'pick'"),
+              postgresql_where=text("type = 'pick'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

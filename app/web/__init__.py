@@ -33,6 +33,7 @@ HOME_TILES = [
     ("purchase_orders.index", "Purchase orders", Role.MANAGER, "What suppliers are sending, and when"),
     ("stocktakes.index", "Stocktakes", Role.MANAGER, "Counts, variances, recounts and approval"),
     ("replenishment.rules", "Pick face min/max", Role.MANAGER, "When and how far to refill pick faces"),
+    ("outbound.index", "Outbound", Role.MANAGER, "Orders by stage and route, pickers' rates today"),
     ("routing.index", "Outbound routing", Role.MANAGER, "Which orders the WMS picks and packs"),
     ("picking.release", "Release picks", Role.MANAGER, "Allocated orders into pick jobs and totes"),
     ("package_sizes.index", "Box sizes", Role.MANAGER, "The boxes packers choose for a label"),
@@ -67,7 +68,7 @@ def _register_optional(app: Flask) -> None:
 
     for name in ("site", "products", "locations", "inventory", "moves", "orders", "admin", "purchase_orders",
                  "receiving", "putaway", "stocktakes", "replenishment", "reason_codes", "routing",
-                 "labels", "package_sizes", "picking", "packing"):
+                 "labels", "package_sizes", "picking", "packing", "outbound"):
         try:
             module = importlib.import_module(f"app.web.{name}")
         except ModuleNotFoundError as error:
