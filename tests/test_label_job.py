@@ -416,7 +416,7 @@ def test_with_redis_the_job_is_handed_over_after_the_commit_and_one_is_open_per_
 @pytest.mark.slow
 def test_a_worker_killed_after_starshipit_answered_and_the_job_run_again_makes_one_shipment(postgres_url, sim, tmp_path):
     queue_name = f"labels-kill-{uuid.uuid4().hex[:8]}"
-    lease = 12.0  # the worker's calls time out after 2 s; the answer comes 1.5 s after Starshipit acted
+    lease = 24.0  # the worker's calls time out after 4 s; the answer comes 3 s after Starshipit acted
     app = label_app(postgres_url, sim, REDIS_URL=REDIS_URL, RQ_QUEUE=queue_name, LABEL_LEASE_SECONDS=lease)
     connection = Redis.from_url(REDIS_URL)
     env = {"RQ_QUEUE": queue_name, "STARSHIPIT_API_URL": sim.url, "STARSHIPIT_RATE_LIMIT": "0",
@@ -426,14 +426,14 @@ def test_a_worker_killed_after_starshipit_answered_and_the_job_run_again_makes_o
         with app.app_context():
             _seed_basics()
             packed_order(sim)
-            control(sim, "POST", "faults", after=True, delay=1.5, method="POST", path="/api/orders/shipment")
+            control(sim, "POST", "faults", after=True, delay=3.0, method="POST", path="/api/orders/shipment")
             job = db.atomic(labels.request_label, "LBL-1", package=BOX)
             deadline = time.monotonic() + 30
             while not shipments(sim, "LBL-1"):  # Starshipit has acted; its answer is on the way
                 assert time.monotonic() < deadline, worker.output()[-3000:]
                 time.sleep(0.02)
             worker.kill()
-            assert job_row(job.id).status == "running"
+            assert job_row(job.id).status == "running", worker.output()[-3000:]
             assert labels.run_label_job(job.id) == "done"  # run again once the dead run's lease is over
             again = job_row(job.id)
             assert_one_label(sim, "LBL-1", again)
