@@ -61,6 +61,7 @@ def test_a_manager_releases_and_a_picker_picks_by_scanning(app, manager, picker)
     assert state("SO-1") == "PICKED" and on_hand("T-01") == 2
     stop = picker.get(f"/picking/{job_id}/stop").get_data(as_text=True)
     assert 'data-location="P-02"' in stop and 'data-tote="T-02"' in stop
+    assert 'name="location" value="P-02"' in stop  # the Short panel follows the stop
 
     short = picker.post(f"/picking/{job_id}/short", data={"location": "P-02", "sku": "SKU-B", "found": "0"}, headers=HX)
     assert short.status_code == 200 and "5 written off" in short.get_data(as_text=True)
