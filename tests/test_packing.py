@@ -259,3 +259,13 @@ def test_the_api_refuses_in_words_and_changes_nothing(app, api, no_label_runs, b
 def test_the_api_says_404_for_an_order_it_does_not_know(app, api):
     answer = api.post("/api/v1/orders/SO-404/pack", json={"items": [{"sku": "SKU-A", "quantity": 1}]})
     assert answer.status_code == 404 and "no order SO-404" in answer.get_json()["error"]["message"]
+
+
+def test_the_order_page_links_a_picked_order_to_packing_and_a_packed_one_to_its_label(app, picker, no_label_runs):
+    floor()
+    picked_order()
+    page = picker.get("/order/SO-1").get_data(as_text=True)
+    assert 'data-testid="pack-link"' in page and 'data-testid="label-link"' not in page
+    db.atomic(packing.pack_order, "SO-1", items={"SKU-A": 2, "SKU-B": 1}, package=None)
+    page = picker.get("/order/SO-1").get_data(as_text=True)
+    assert 'href="/order/SO-1/label"' in page and 'data-testid="pack-link"' not in page
