@@ -1,4 +1,6 @@
-"""Putaway: received stock taken from the receiving location to its place in the warehouse.
+"""Putaway: received stock taken from the receiving location to its place in the warehouse, and
+picked stock an order no longer wants taken from its tote back to stock (return-to-stock tasks,
+made by app.outbound.returns with the location it was picked from as the suggestion).
 
 Every receipt line becomes an open task with a suggested location (app.inbound.putaway_rules
 decides; this module gathers what the rules read). A picker completes a task by putting some or
@@ -134,9 +136,12 @@ def create_task(
     reference: str | None,
     receipt_line_id: int | None = None,
     parent_id: int | None = None,
+    suggested: Location | None = None,
 ) -> PutawayTask:
-    """An open task for stock at from_location, with its suggested place."""
-    suggestion = suggest_location(
+    """An open task for stock at from_location, with its suggested place: `suggested` when given
+    (stock returned from a tote goes back where it was picked, app.outbound.returns), else the
+    putaway rules' suggestion."""
+    suggestion = None if suggested is not None else suggest_location(
         session, warehouse_id=warehouse_id, product_id=product_id, quantity=quantity, from_location=from_location
     )
     task = PutawayTask(
@@ -144,7 +149,7 @@ def create_task(
         product_id=product_id,
         quantity=quantity,
         from_location_id=from_location.id,
-        suggested_location_id=suggestion.location_id if suggestion else None,
+        suggested_location_id=suggested.id if suggested is not None else (suggestion.location_id if suggestion else None),
         reference=reference,
         receipt_line_id=receipt_line_id,
         parent_id=parent_id,
@@ -248,9 +253,11 @@ def complete(
     session.flush()
     remaining = None
     if rest:
+        keep = source.type == LocationType.TOTE and task.suggested_location_id is not None  # a return keeps its place
         left = create_task(
             session, warehouse_id=task.warehouse_id, product_id=item.id, quantity=rest, from_location=source,
             reference=task.reference, receipt_line_id=task.receipt_line_id, parent_id=task.id,
+            suggested=session.get(Location, task.suggested_location_id) if keep else None,
         )
         remaining = describe_tasks(session, [left.id])[0]
     return Completed(

@@ -18,18 +18,34 @@ is allocated after the commit (app.outbound.allocation.after_order_event); order
 every allocation of the order in its transaction. An order that an open pick job holds (PICKING)
 stays PICKING on order_changed: app.outbound.picking.reconcile_order drops the job's unpicked stops
 that no longer fit and adds stops for lines that grew; order_deleted drops its unpicked stops.
+
+After picking (issue 9, item 6): picked units an order no longer wants (a line shrank or vanished,
+mid-pick or once PICKED or PACKED; the order deleted) are released and stay in their tote with a
+return-to-stock task (a putaway task from the tote, suggesting where they were picked from:
+app.outbound.returns). A PICKED or PACKED order whose lines changed is PICKED when what is in its
+totes still covers every line (a PACKED order must be packed again: the box it was packed in no
+longer matches), else PENDING and allocated again for what grew (picked into another tote when a
+manager releases it).
+
+Shipments of a WMS order (item 5): shipping takes the order's picked stock first, then what it has
+allocated, then free stock (app.orders.shipping). After any shipment the WMS picks no more of it
+(`_finish_shipment`): unpicked allocations are released and its open pick-job stops closed, so no
+picker is sent for an order that has left; picked units left over once it shipped in full get
+return-to-stock tasks. A repeated order_shipped or a tracking event for the same shipment ships
+nothing more (cumulative targets, above).
 """
 from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from app.errors import ValidationFailed
-from app.models import InboxEvent, InboxStatus, Order, OrderStatus
+from app.models import InboxEvent, InboxStatus, LabelJob, LabelJobStatus, Order, OrderStatus
 from app.orders import mirror, payloads, shipping
 from app.orders.payloads import SHIPPING_TRACKING_STATUSES, OrderData
-from app.outbound import allocation, picking, routing
+from app.outbound import allocation, picking, returns, routing
 from app.timeutil import isoformat, utcnow
 from app.warehouses import get_warehouse
 
@@ -132,18 +148,61 @@ def _changed(session, order, data, body, *, created, newer):
     if not created and order.status == OrderStatus.CANCELLED:
         return InboxStatus.IGNORED, "order_changed ignored: the order was deleted in Starshipit"
     picking_now = not created and order.status == OrderStatus.PICKING and picking.in_open_job(session, order.id)
+    was = order.status
+    before = {} if created else returns.picked_held(session, order)
     changed = mirror.update_order(session, order, data, new=created)
+    returned = returns.return_released(session, order, before) if before else []
     shipped = None if created else mirror.shipped_status(session, order)
+    back = _returned_words(returned)
     if shipped:
         order.status = shipped
     elif picking_now:  # a pick job holds it: it stays PICKING, the job's stops follow the new lines
         if changed:
-            return InboxStatus.PROCESSED, "order changed mid-pick: " + (picking.reconcile_order(session, order) or "")
+            return InboxStatus.PROCESSED, "order changed mid-pick: " + (picking.reconcile_order(session, order) or "") + back
+    elif changed and was in (OrderStatus.PICKED, OrderStatus.PACKED):
+        return InboxStatus.PROCESSED, _changed_after_picking(session, order, was) + back
     elif changed or created:
         order.status = OrderStatus.PENDING
     if created:
         return InboxStatus.PROCESSED, f"order changed (first seen): {len(data.lines)} line(s)"
-    return InboxStatus.PROCESSED, "order changed: " + ("lines refreshed, back to PENDING" if changed else "details refreshed")
+    return InboxStatus.PROCESSED, "order changed: " + ("lines refreshed, back to PENDING" if changed else "details refreshed") + back
+
+
+def _changed_after_picking(session, order: Order, was: str) -> str:
+    """A PICKED or PACKED order whose lines changed (what it no longer wants released already):
+    PICKED when its totes still hold every line, to be packed (again); else PENDING, allocated
+    again after the commit for what grew."""
+    withdrawn = _withdraw_queued_label(session, order) if was == OrderStatus.PACKED else ""
+    if allocation.fully_picked(session, mirror.lines_of(session, order)):
+        order.status = OrderStatus.PICKED
+        return ("order changed after packing: back to PICKED, to be packed again" if was == OrderStatus.PACKED
+                else "order changed after picking: still PICKED") + withdrawn
+    order.status = OrderStatus.PENDING
+    return f"order changed after {'packing' if was == OrderStatus.PACKED else 'picking'}: lines grew, " \
+           "back to PENDING to allocate and pick what is missing" + withdrawn
+
+
+def _withdraw_queued_label(session, order: Order) -> str:
+    """A label job still queued for a packed order that changed asks for a box that is no longer
+    right: it fails with words (packing again queues a new one). A job already running, or done
+    (the label exists in Starshipit, whose order_shipped follows), is left alone. The job row is
+    locked, so a run claiming it at the same moment either finds it failed or has it running."""
+    job = session.scalars(
+        select(LabelJob).where(LabelJob.order_id == order.id, LabelJob.status == LabelJobStatus.QUEUED)
+        .with_for_update().execution_options(populate_existing=True)).first()
+    if job is None:
+        return ""
+    job.status, job.progress = LabelJobStatus.FAILED, "Failed"
+    job.error = "the order changed in Starshipit after it was packed: pack it again"
+    job.finished_at, job.lease_until, job.run_token = utcnow(), None, None
+    return f"; label job {job.id} withdrawn (it was still queued)"
+
+
+def _returned_words(returned: list[dict]) -> str:
+    if not returned:
+        return ""
+    return "; picked units no longer wanted stay in their tote to go back to stock: " + ", ".join(
+        f"{r['quantity']} x {r['sku']} in {r['tote']}" for r in returned)
 
 
 def _deleted(session, order, data, body, *, created, newer):
@@ -151,17 +210,21 @@ def _deleted(session, order, data, body, *, created, newer):
         mirror.update_order(session, order, data)
     if mirror.shipped_status(session, order):
         return InboxStatus.IGNORED, "order_deleted ignored: the order has already shipped"
+    before = returns.picked_held(session, order)
     released = mirror.release_all(session, order)
+    returned = returns.return_released(session, order, before)  # the tote's content for it goes back to stock
     order.status = OrderStatus.CANCELLED
     picking.reconcile_order(session, order)  # an open pick job drops its stops for the order
     return InboxStatus.PROCESSED, "order deleted in Starshipit: cancelled" + (
         f", {released} allocated unit(s) released" if released else ""
-    )
+    ) + _returned_words(returned)
 
 
 def _shipped(session, order, data, body, *, created, newer):
     if newer:
+        before = {} if created else returns.picked_held(session, order)
         mirror.update_order(session, order, data)
+        returns.return_released(session, order, before)
     else:
         mirror.add_missing_lines(session, order, data)
     wanted = _shipment_wanted(session, order, data, body)
@@ -202,11 +265,20 @@ def _record_shipment(session, order: Order, body: dict) -> None:
 
 
 def _finish_shipment(session, order: Order) -> None:
+    """After a shipment: the order's status; once anything has shipped the WMS picks no more of it:
+    its unpicked allocations are released and its open pick-job stops closed (no picker is sent
+    for it; Starshipit ships the rest, if any). Picked units stay the order's while part of it is
+    still to ship (they are in its tote); once it has shipped in full, picked units left over (none,
+    normally) go back to stock from their tote with a task."""
     status = mirror.shipped_status(session, order)
     if status:
         order.status = status
-    if status == OrderStatus.SHIPPED:
-        mirror.release_all(session, order)
+        allocation.release_unpicked(session, order)  # free again for the orders awaiting it
+        if status == OrderStatus.SHIPPED:  # picked units left over (none, normally) go back to stock
+            before = returns.picked_held(session, order)
+            mirror.release_all(session, order)
+            returns.return_released(session, order, before)
+        picking.reconcile_order(session, order)
 
 
 # ---- tracking updates -----------------------------------------------------------------------

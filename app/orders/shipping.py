@@ -2,7 +2,11 @@
 
 Stock leaves from the order's own allocations first (picked ones first: they sit in packing),
 then from free stock in the warehouse: pick locations by pick_sequence, then storage, then any
-other physical location. What is not on hand is never taken below zero and never dropped: it is
+other physical location but a tote (free stock in a tote is on its way back to a shelf, with a
+return-to-stock task: app.outbound.returns; an order's own picked stock there is shipped through
+its allocations). For an order the WMS was still allocating or picking when Starshipit printed the
+label, that means: what is picked first, then what is allocated, then free stock; the caller
+(app.orders.events) then releases what the order still holds and closes its pick stops. What is not on hand is never taken below zero and never dropped: it is
 brought in from the warehouse's discrepancy location (a `discrepancy` movement) and shipped from
 there, and a Discrepancy is raised for a manager. Shipped quantities of SKUs the WMS does not know
 become discrepancies without movements (there is no product to move).
@@ -30,6 +34,7 @@ from app.orders.discrepancies import raise_discrepancy
 from app.warehouses import virtual_location
 
 _PHYSICAL = [str(t) for t in PHYSICAL_TYPES]
+_FREE_FROM = [t for t in _PHYSICAL if t != LocationType.TOTE]  # where free stock is shipped from
 _FALLBACK_ORDER = {LocationType.SHIPPING: 0, LocationType.PACKING: 1, LocationType.PICK: 2, LocationType.STORAGE: 3}
 
 
@@ -166,7 +171,7 @@ def _candidates(session: Session, warehouse_id: int, product_ids: list[int]) -> 
         .join(Location, Location.id == StockLevel.location_id)
         .where(
             Location.warehouse_id == warehouse_id,
-            Location.type.in_(_PHYSICAL),
+            Location.type.in_(_FREE_FROM),
             StockLevel.product_id.in_(product_ids),
         )
         .order_by(rank, Location.pick_sequence.is_(None), Location.pick_sequence, Location.code)

@@ -256,6 +256,8 @@ def allocate_order(session: Session, order: Order) -> Allocated:
 
     if result.short:
         status = OrderStatus.AWAITING_STOCK
+    elif not legs and fully_picked(session, lines):  # its totes hold everything (a line shrank after picking)
+        status = OrderStatus.PICKED
     elif any(line.quantity > line.shipped_quantity for line in lines):
         status = OrderStatus.ALLOCATED
     else:  # nothing left to ship (no lines, or all shipped): its place in the workflow stays
@@ -266,6 +268,16 @@ def allocate_order(session: Session, order: Order) -> Allocated:
     if status == OrderStatus.AWAITING_STOCK:
         _awaiting_now(session)
     return result
+
+
+def fully_picked(session: Session, lines: list[OrderLine]) -> bool:
+    """Every line with something left to ship has all of it picked into totes (and there is one)."""
+    picked: dict[int, int] = {}
+    for held in mirror.open_allocations(session, [line.id for line in lines]):
+        if held.picked:
+            picked[held.order_line_id] = picked.get(held.order_line_id, 0) + held.quantity
+    needed = {line.id: line.quantity - line.shipped_quantity for line in lines if line.quantity > line.shipped_quantity}
+    return bool(needed) and all(picked.get(line_id, 0) >= units for line_id, units in needed.items())
 
 
 def _with_free(candidate: Candidate, free: int) -> Candidate:
