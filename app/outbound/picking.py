@@ -54,7 +54,7 @@ PENDING). mirror.update_order has released each line's allocation beyond its new
 first); the job's stops for the lines that shrank or vanished drop their unpicked part to what is
 still allocated, and lines that grew are allocated from free stock with new stops in the same tote
 (or noted when no stock is free). Picked units beyond a line's new quantity stay in the tote,
-released (no longer the order's): returning them to stock is packing's/item 6's work. order_deleted
+released (no longer the order's), with a return-to-stock task (app.outbound.returns). order_deleted
 (the order CANCELLED, its allocations released) drops every unpicked stop of the order.
 
 The rules that need no database (`walk_key`, `batches`, `plan_stops`, `trim`, `match_stop`,
