@@ -222,6 +222,23 @@ def test_an_order_deleted_after_picking_sends_the_whole_tote_back_to_stock(any_d
     clean()
 
 
+def test_a_short_picked_order_changed_to_what_was_found_is_picked(any_db_app):
+    wms_floor([("SKU-A", "P-01", 3)])
+    client = any_db_app.test_client()
+    created(client, "SO-1", SKU_A=3)
+    made = job(["SO-1"])
+    pick(made["id"], "P-01", "SKU-A", 1, "T-01")
+    db.atomic(picking.record_short, made["id"], location="P-01", sku="SKU-A", found=0)
+    assert state("SO-1") == "AWAITING_STOCK" and balance("T-01") == (1, 1) and balance("P-01") == (0, 0)
+    changed(client, "SO-1", 5, SKU_A=1)  # the customer takes the one that was found
+    assert state("SO-1") == "PICKED"  # allocation finds its tote holds every line
+    assert held_by("SO-1") == {("SKU-A", 0, 1)} and open_tasks() == []
+    with db.reading() as session:
+        assert [(p.sku, p.picked) for p in packing.packing_list(session, packing.get_order(session, "SO-1"))] == [
+            ("SKU-A", 1)]
+    clean()
+
+
 # ---- a label printed in Starshipit while the WMS was picking --------------------------------------
 
 

@@ -278,7 +278,8 @@ def _finish_shipment(session, order: Order) -> None:
             before = returns.picked_held(session, order)
             mirror.release_all(session, order)
             returns.return_released(session, order, before)
-        picking.reconcile_order(session, order)
+        if order.route == "WMS":  # only a WMS order is ever in a pick job
+            picking.reconcile_order(session, order)
 
 
 # ---- tracking updates -----------------------------------------------------------------------

@@ -299,6 +299,8 @@ def _set_status(session: Session, order: Order, status: str, result: Allocated) 
             words += f"; {result.reserved} unit(s) reserved meanwhile (partial allocation is on)"
         if result.released:
             words += f"; {result.released} unit(s) it held released"
+    elif status == OrderStatus.PICKED:
+        words = "picked: its totes hold every line, nothing left to allocate"
     else:
         words = f"{str(status).lower().replace('_', ' ')}: {result.reserved} unit(s) reserved"
     mirror.note(session, order, "allocation", words)
