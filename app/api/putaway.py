@@ -32,7 +32,7 @@ class TaskOut(Answer):
     from_location: str
     suggested_location: str | None = Field(description="where the rules suggest it goes; null when no place fits")
     status: TaskStatusName
-    reference: str | None = Field(description="the purchase order number")
+    reference: str | None = Field(description="the purchase order number for received stock; \"return <order number>\" for picked stock an order no longer wants, waiting in a tote")
     location: str | None = Field(description="where it was put, once done")
     parent_id: int | None = Field(description="the task this one is the rest of, after a partial putaway")
     created_at: str

@@ -132,7 +132,7 @@ FORMS_JS = """() => Array.from(document.forms).map((form, index) => {
     htmx: !!hx,
     trigger: form.getAttribute('hx-trigger') || '',
     scan: form.hasAttribute('data-scan-form'),
-    buttons: Array.from(form.querySelectorAll('""" + SUBMIT + """')).filter((b) => b.offsetParent !== null).length,
+    buttons: Array.from(form.querySelectorAll('""" + SUBMIT + """')).filter((b) => b.offsetParent !== null && !b.disabled).length,
     fields: named.map((el) => ({
       name: el.name, tag: el.tagName.toLowerCase(), type: el.type, inputmode: el.getAttribute('inputmode') || '',
       live: el.hasAttribute('hx-get'), maxlength: el.tagName === 'SELECT' ? null : el.maxLength, value: el.value,
@@ -374,7 +374,7 @@ class Walk:
 
     # -- finding the forms --
 
-    def discover(self, limit: int = 60) -> list[Form]:
+    def discover(self, limit: int = 120) -> list[Form]:
         """Every form on every page reachable by links from the home page (one page per shape of
         address), each kind of form once. Each page is checked as it is opened."""
         queue, seen, forms = [self.base + "/"], set(), {}
