@@ -99,3 +99,14 @@ def test_the_sweep_allocates_what_lost_jobs_left_behind(redis_app):
     assert held("SO-1")[1] == held("SO-2")[1] == "ALLOCATED"
     with db.reading() as session:
         assert session.get(Order, waiting).status == "ALLOCATED"
+
+
+def test_a_backlog_past_one_batch_wakes_another_job_and_every_order_is_allocated(redis_app, monkeypatch):
+    _app, queue = redis_app
+    monkeypatch.setattr(allocation, "BATCH", 2)  # three batches' worth of orders, as a burst of 250 would be
+    db.atomic(adjust_stock, sku="SKU-A", location="P-01", quantity=10, reason="found")
+    ids = [wms_order(f"SO-{n}") for n in range(5)]
+    db.atomic(lambda session: allocation.request(session, ids))
+    ran = run_queued(queue)  # the drain; its second batch wakes one more job, which takes what is left
+    assert len(ran) == 2 and sum(sum(found.values()) for found in ran) == 5
+    assert [held(f"SO-{n}")[1] for n in range(5)] == ["ALLOCATED"] * 5

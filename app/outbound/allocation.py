@@ -577,9 +577,10 @@ def wake_orders(order_ids: list[int]):
         return tasks.enqueue(ALLOCATE_ORDERS, list(order_ids))
     connection = queue.connection
     with connection.pipeline() as pipe:
-        pipe.zadd(_queue_key(queue, "pending"), {str(i): i for i in order_ids})
+        if order_ids:  # none: only a job woken (a drain sharing a backlog); Redis refuses an empty ZADD
+            pipe.zadd(_queue_key(queue, "pending"), {str(i): i for i in order_ids})
         pipe.set(_queue_key(queue, "wake"), 1, nx=True, ex=WAKE_TTL)
-        _added, woke = pipe.execute()
+        woke = pipe.execute()[-1]
     if not woke:
         return None
     try:
