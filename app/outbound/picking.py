@@ -510,18 +510,36 @@ def _count_free_totes(session: Session, warehouse_id: int) -> int:
 # ---- reading jobs -------------------------------------------------------------------------------
 
 
-def job_view(session: Session, job: PickJob) -> dict:
-    """A job as the API and the pages show it: its totes (one order each) and its stops in walk
-    order, each with what it asks, what was picked and what was short."""
+def _walk(session: Session, job_id: int, *, fresh: bool = False) -> list[tuple]:
+    """Every stop of a job in walk order, with what the pages show of it:
+    [(stop, location code, sku, product name, tote code, order number)]. `fresh`: the stops as the
+    database has them now (under the job's lock), not as the session last saw them."""
     tote = aliased(Location)
-    stops = session.execute(
+    statement = (
         select(PickStop, Location.code, Product.sku, Product.name, tote.code, Order.order_number)
         .join(Location, Location.id == PickStop.location_id)
         .join(Product, Product.id == PickStop.product_id)
         .join(tote, tote.id == PickStop.tote_location_id)
         .join(Order, Order.id == PickStop.order_id)
-        .where(PickStop.job_id == job.id).order_by(PickStop.sequence, PickStop.id)
-    ).all()
+        .where(PickStop.job_id == job_id).order_by(PickStop.sequence, PickStop.id)
+    )
+    if fresh:
+        statement = statement.execution_options(populate_existing=True)
+    return session.execute(statement).all()
+
+
+def _stop_rows(walk: Iterable[tuple]) -> list[dict]:
+    return [{
+        "id": s.id, "sequence": s.sequence, "location": code, "sku": sku, "name": name, "quantity": s.quantity,
+        "picked": s.picked, "short": s.short, "tote": tote_code, "order_number": number,
+        "done": s.picked >= s.quantity,
+    } for s, code, sku, name, tote_code, number in walk]
+
+
+def job_view(session: Session, job: PickJob) -> dict:
+    """A job as the API and the pages show it: its totes (one order each) and its stops in walk
+    order, each with what it asks, what was picked and what was short."""
+    stops = _walk(session, job.id)
     totes = session.execute(
         select(PickTote, Location.code, Order.order_number, Order.status)
         .join(Location, Location.id == PickTote.tote_location_id).join(Order, Order.id == PickTote.order_id)
@@ -529,11 +547,7 @@ def job_view(session: Session, job: PickJob) -> dict:
     ).all()
     site = session.get(Warehouse, job.warehouse_id)
     picker = session.get(User, job.picker_id) if job.picker_id else None
-    stop_rows = [{
-        "id": s.id, "sequence": s.sequence, "location": code, "sku": sku, "name": name, "quantity": s.quantity,
-        "picked": s.picked, "short": s.short, "tote": tote_code, "order_number": number,
-        "done": s.picked >= s.quantity,
-    } for s, code, sku, name, tote_code, number in stops]
+    stop_rows = _stop_rows(stops)
     return {
         "id": job.id,
         "status": job.status,
@@ -610,7 +624,11 @@ def confirm_tote(session: Session, job_id, tote, user_id: int | None = None) -> 
 
 def record_pick(session: Session, job_id, *, location, sku, quantity, tote, user_id: int | None = None) -> dict:
     """One pick (see the module's docstring): {job_id, status, order_number, order_status, picked,
-    stop, next_stop}."""
+    stop, next_stop, stops (the job's walk after the pick, as `job_view` shows it)}.
+
+    The job's stops are read once, under the locks: the order to lock is the one the scanned tote
+    is for (a job's tote holds one order, and its stops are that order's), so the order row and
+    then the job row are locked before anything is read that the pick relies on."""
     job = _job(session, job_id)
     _require_open(job)
     units = bounds.quantity(quantity, "quantity")
@@ -619,23 +637,43 @@ def record_pick(session: Session, job_id, *, location, sku, quantity, tote, user
     bin_, tote_text = _scanned_location(session, job.warehouse_id, tote, "tote")
     seen = Scanned(place.id if place else None, scanned, product.id if product else None, sku_text,
                    bin_.id if bin_ else None, tote_text)
-    stop_view = match_stop(_stop_views(session, job.id), seen, units)[0]
 
-    order = _lock_order_ids(session, [stop_view.order_id])[stop_view.order_id]  # the order, then the job
-    job = _job(session, job.id, lock=True)
+    order = _lock_order_of_tote(session, job.id, bin_.id) if bin_ else None
+    if order is None:  # not a tote of this job: match_stop says what is wrong in words
+        stop_view = match_stop(_stop_views(session, job.id), seen, units)[0]
+        order = _lock_order_ids(session, [stop_view.order_id])[stop_view.order_id]
+    job = _job(session, job.id, lock=True)  # the order, then the job
     _require_open(job)
-    stop_view = match_stop(_stop_views(session, job.id, lock=True), seen, units)[0]  # again, under the locks
-    stop = session.get(PickStop, stop_view.id)
+    walk = _walk(session, job.id, fresh=True)
+    stop_view = match_stop([StopView(s.id, s.sequence, s.location_id, code, s.product_id, sku_, s.tote_location_id,
+                                     tote_code, s.order_id, s.quantity - s.picked)
+                            for s, code, sku_, _name, tote_code, _number in walk], seen, units)[0]
+    if stop_view.order_id != order.id:  # a tote holds one order: its stops are that order's
+        raise Conflict(f"tote {stop_view.tote_code} of pick job {job.id} is not for order {order.order_number}: "
+                       "scan again", code="wrong_tote", field="tote")
+    stop = next(s for s, *_rest in walk if s.id == stop_view.id)
     line = session.get(OrderLine, stop.order_line_id)
     _move_to_tote(session, order, line, place, bin_, units, user_id)
     stop.picked += units
     _start(job, user_id)
     session.flush()
-    _settle_order(session, order)
-    _settle_job(session, job)
-    view = job_view(session, job)
+    stops = _stop_rows(walk)
+    if not any(row["order_number"] == order.order_number and not row["done"] for row in stops):
+        _settle_order(session, order)  # an open stop of the order is left: it is not picked yet, nor short
+    if all(row["done"] for row in stops) and job.status in OPEN_PICK_STATUSES:
+        job.status = PickJobStatus.DONE
+        job.finished_at = utcnow()
+        session.flush()
     return {"job_id": job.id, "status": job.status, "order_number": order.order_number, "order_status": order.status,
-            "picked": units, "stop": next(s for s in view["stops"] if s["id"] == stop.id), "next_stop": view["next_stop"]}
+            "picked": units, "stop": next(row for row in stops if row["id"] == stop.id),
+            "next_stop": next((row for row in stops if not row["done"]), None), "stops": stops}
+
+
+def _lock_order_of_tote(session: Session, job_id: int, tote_id: int) -> Order | None:
+    """The order a job's tote is for, its row locked; None when the tote is not the job's."""
+    held = select(PickTote.order_id).where(PickTote.job_id == job_id, PickTote.tote_location_id == tote_id)
+    return session.scalars(select(Order).where(Order.id == held.scalar_subquery()).with_for_update()
+                           .execution_options(populate_existing=True)).first()
 
 
 def _move_to_tote(session: Session, order: Order, line: OrderLine, place: Location, tote: Location, units: int,

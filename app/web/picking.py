@@ -69,8 +69,9 @@ def stop(job_id: int):
 
 
 def _answered(job_id: int, kind: str, run, values: dict):
-    """Run a scan's use case; htmx gets a line for the log (and the stop refreshed), a plain form
-    the page again."""
+    """Run a scan's use case; htmx gets a line for the log (a pick's answer carries the stop to pick
+    now, swapped into #stop out of band; other scans ask the page to refresh it), a plain form the
+    page again."""
     try:
         done = db.atomic(run)
     except WmsError as error:
@@ -78,6 +79,9 @@ def _answered(job_id: int, kind: str, run, values: dict):
             return render_template("picking/_answer.html", error=error, values=values, kind=kind), error.status
         return _job_page(job_id, error=error, values=values, status=error.status)
     if request.htmx:
+        if kind == "pick":  # the answer carries the stop to pick now (#stop, out of band): no refresh asked
+            walk = {"id": job_id, "stops": done["stops"], "next_stop": done["next_stop"]}
+            return render_template("picking/_answer.html", done=done, kind=kind, walk=walk)
         headers = {"HX-Trigger": "pick-done"}
         if kind == "tote" and all(t["scanned"] for t in done["totes"]):
             headers = {"HX-Redirect": url_for("picking.job", job_id=job_id)}
