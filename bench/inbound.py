@@ -586,7 +586,7 @@ def run(options) -> list[str]:
             print(lines[-1], flush=True)
             round_ = 0
             for pace in options.pace:
-                for kind in ("receiving", "counting"):
+                for kind in options.phases:
                     round_ += 1
                     lines += phase(server, access, web_pids, built, kind, pace, options, round_)
             server.stop()
@@ -616,6 +616,8 @@ def main(argv=None) -> None:
     parser.add_argument("--warm", type=int, default=3, help="warm-up scans per user before each phase (not measured)")
     parser.add_argument("--pace", default="1,0",
                         help="comma-separated mean pauses between a user's scans, in seconds (0: no pause)")
+    parser.add_argument("--phases", default="receiving,counting",
+                        help="comma-separated scanning phases to run: receiving, counting (default both)")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (the Procfile's default: 5)")
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--locations", type=int, default=2_000)
@@ -641,6 +643,9 @@ def main(argv=None) -> None:
         parser.set_defaults(scans=20, pace="0.5", products=2_000, other_pos=50, history=20_000, locations=1_000)
         options = parser.parse_args(argv)
     options.pace = [float(p) for p in options.pace.split(",") if p.strip()]
+    options.phases = [kind.strip() for kind in options.phases.split(",") if kind.strip()]
+    if not options.phases or set(options.phases) - {"receiving", "counting"}:
+        parser.error("--phases takes receiving and/or counting")
     options.vary = [float(v) for v in options.vary.split(",") if v.strip()]
     if options.users < 1 or options.users * options.po_lines + options.other_pos * 10 > options.products:
         parser.error("not enough products for the users' and the other purchase orders' lines")
