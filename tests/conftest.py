@@ -37,6 +37,7 @@ LONGEST_FIRST = (
     "tests/test_api_schemathesis.py",
     "tests/test_e2e_starshipit.py",
     "tests/test_ledger_stateful.py",
+    "tests/test_allocation_concurrency.py",
 )
 
 
