@@ -125,7 +125,7 @@ class StarshipitClient:
             except httpx.TransportError as error:  # timeouts, refused and dropped connections
                 failures += 1
                 if failures > self.max_retries:
-                    raise StarshipitError(f"Starshipit unreachable ({method} {path}): {type(error).__name__} {error}") from error
+                    raise StarshipitError(f"Starshipit unreachable ({method} {path}): {_transport_words(error)}") from error
                 time.sleep(self.backoff * 2 ** (failures - 1))
                 continue
             if response.status_code == 429:
@@ -256,6 +256,22 @@ class StarshipitClient:
 
     def track(self, order_number: str) -> dict:
         return self.request("GET", "/api/track", params={"order_number": order_number})["results"]
+
+
+def _transport_words(error: httpx.TransportError) -> str:
+    """What went wrong on the way, in words: the message reaches pages (a label job's error, the
+    order's timeline), where an exception's class name or text is no message; the exception itself
+    stays the StarshipitError's cause, for the technical detail."""
+    said = str(error).lower()
+    if isinstance(error, httpx.TimeoutException):
+        return "Timeout: no answer came in time"
+    if isinstance(error, httpx.ConnectError):
+        if "certificate" in said:
+            return "its certificate could not be verified, so nothing was sent"
+        if "refused" in said:
+            return "nothing answers at that address (connection refused)"
+        return "could not connect: no such host, or nothing answers there"
+    return "the connection failed before an answer came"
 
 
 def client_from_settings(session, **options) -> StarshipitClient:

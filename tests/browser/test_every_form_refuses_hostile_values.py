@@ -23,11 +23,13 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 from sqlalchemy import text as sql
 
 from app import bounds, db, ledger, settings_store
 from app.catalog import create_product
 from app.inventory import adjust_stock
+from app.models import LabelJob
 from app.orders import inbox
 from app.orders.discrepancies import raise_discrepancy
 from app.orders.payloads import read_webhook
@@ -60,6 +62,12 @@ SHELF = "A-01-01-01"
 PICK_FACE = "A-01-01-02"
 EDITED_BIN = "A-00-00-01"  # first in the location list: the edit page the walk finds
 DISCREPANCIES = 8
+# -- outbound (issue 9): a product and a bin of their own, so that the orders' allocations never touch
+#    the stock the other forms move; a tote per order (build_outbound) --
+OUT_SKU = "SKU-WALK-OUT"
+OUT_BIN = "B-01-01-01"
+TOTES = {"SO-WALK-TOTES": "TOTE-WALK-A", "SO-WALK-PICKING": "TOTE-WALK-B", "SO-WALK-PICKED": "TOTE-WALK-C",
+         "SO-WALK-PACKED": "TOTE-WALK-D"}
 
 # The forms the walk must reach (their actions, ids as {}); it may find more.
 MUST_REACH = {
@@ -86,7 +94,21 @@ MUST_REACH |= {"/purchase-orders/", "/purchase-orders/new", "/purchase-orders/im
 MUST_REACH |= {"/routing/rules", "/routing/test", "/routing/rules/{}/edit", "/routing/rules/{}/up",
                "/routing/rules/{}/down", "/routing/rules/{}/enable", "/routing/rules/{}/disable",
                "/routing/rules/{}/delete", "/routing/orders/{}"}
+# -- outbound (issue 9): a pick job's tote form (SO-WALK-TOTES: its tote not scanned yet) and another's
+# pick and short forms (SO-WALK-PICKING), taking a job, releasing jobs; a picked order's packing forms
+# (scan an item, Pack and print); a packed order's label page (Retry of its failed reprint, Reprint);
+# the box sizes' forms --
+MUST_REACH |= {"/picking/{}/totes", "/picking/{}/pick", "/picking/{}/short", "/picking/{}/take", "/picking/release",
+               "/packing/", "/packing/SO-WALK-PICKED/scan", "/packing/SO-WALK-PICKED/pack",
+               "/order/SO-WALK-PACKED/label/retry", "/order/SO-WALK-PACKED/label/reprint",
+               "/package-sizes/", "/package-sizes/{}/edit", "/package-sizes/{}/retire"}
 NOT_WALKED = {"/logout"}
+# Pages opened each, not once per shape of address: a pick job's page shows the tote form until its
+# totes are scanned, then the stop with the pick and short forms.
+EACH_PAGE = {"/picking/{}"}
+# Links to what is no page of ours: the label PDF (the browser's own PDF viewer, no form, not laid out
+# for a phone: the label page opens it in a tab of its own to print).
+NOT_PAGES = ("/label/pdf",)
 
 # Forms that change stock, and which hostile values each field may take with the rest valid (each
 # such submission posts exactly one movement); every other value must post none.
@@ -95,6 +117,10 @@ STOCK_FORMS = {
     "/moves/": {},
     "/orders/discrepancies/{}/resolve": {"note": {"-1", "9223372036854775807"}, "quantity": {"-1"}},
     "/replenishment/tasks/{}/complete": {},  # replenishment (issue 8): no hostile scan completes the task
+    # -- picking (issue 9): a blank quantity is one unit (a scan), picked location -> tote; a short
+    #    pick writes the book down, and no hostile value may --
+    "/picking/{}/pick": {"quantity": {""}},
+    "/picking/{}/short": {},
 }
 # Valid values for the other fields while one is hostile ({n}: a number new on each submission).
 BASE_VALUES = {
@@ -111,6 +137,16 @@ BASE_VALUES = {
     "/replenishment/rules": {"sku": SKU, "location": PICK_FACE, "min": "5", "max": "20"},
     # -- purchase orders (issue 8): a new order of one line of the walked product --
     "/purchase-orders/new": {"po_number": "PO-WALK-{n}", "supplier": "Walked supplier", "sku-0": SKU, "quantity-0": "1"},
+    # -- outbound (issue 9): SO-WALK-PICKING's stop (500 units: the walk's valid picks never finish it);
+    #    one unit found when its stop needs more (what a short is); one unit into the box; box sizes
+    #    with a new name each --
+    "/picking/{}/pick": {"location": OUT_BIN, "sku": OUT_SKU, "quantity": "1", "tote": TOTES["SO-WALK-PICKING"]},
+    "/picking/{}/short": {"found": "1"},
+    "/packing/SO-WALK-PICKED/scan": {"product": OUT_SKU, "quantity": "1"},
+    "/package-sizes/": {"name": "Walked box {n}", "length_cm": "40", "width_cm": "30", "height_cm": "20",
+                        "default_weight_kg": "1.5"},
+    "/package-sizes/{}/edit": {"name": "Walked carton {n}", "length_cm": "40", "width_cm": "30", "height_cm": "20",
+                               "default_weight_kg": "0.5"},
     # Another field wrong as well, so that a value passing its own check never reaches Starshipit.
     "/admin/settings": {"STARSHIPIT_API_URL": "not a web address"},
 }
@@ -140,8 +176,8 @@ FORMS_JS = """() => Array.from(document.forms).map((form, index) => {
   };
 })"""
 
-# Takes the browser's own checks off a form, opens its folded parts, marks it, sets values, and
-# forgets earlier answers (htmx's, and messages and scans left on a page used again).
+# Takes the browser's own checks off a form, opens its folded parts (and the folds it is in), marks it,
+# sets values, and forgets earlier answers (htmx's, and messages and scans left on a page used again).
 PREPARE_JS = """([index, values]) => {
   document.querySelectorAll('[data-walk]').forEach((el) => el.removeAttribute('data-walk'));
   document.querySelectorAll('""" + WORDS + """, #move-log li').forEach((el) => el.remove());
@@ -149,6 +185,7 @@ PREPARE_JS = """([index, values]) => {
   form.setAttribute('data-walk', '1');
   form.noValidate = true;
   form.querySelectorAll('details').forEach((d) => { d.open = true; });
+  for (let fold = form.closest('details'); fold; fold = fold.parentElement.closest('details')) fold.open = true;
   for (const el of form.elements) {
     ['maxlength', 'minlength', 'pattern', 'required', 'min', 'max', 'step'].forEach((a) => el.removeAttribute(a));
     if (el.tagName === 'INPUT' && ['number', 'url', 'email', 'date'].includes(el.type)) el.type = 'text';
@@ -305,6 +342,76 @@ def build_floor(app) -> None:
             {"name": "Walked rest", "enabled": False, "match": {}, "outcome": "STARSHIPIT"},
         ])
         add_order("SO-WALK-ROUTE-9", lines=((SKU, 1),))
+        build_outbound(app)
+
+
+def arrive(number: str, quantity: int, order_id: int) -> None:
+    """An order as Starshipit's webhook brings it: stored in the inbox and applied (routed WMS by the
+    pilot rule, allocated in-process once applied)."""
+    from app.orders import processing
+
+    order = {"order_id": order_id, "order_number": number, "status": "Unshipped",
+             "items": [{"sku": OUT_SKU, "quantity": quantity}]}
+    raw = json.dumps({"event": "order_created", "event_id": f"evt-{number}", "occurred_at": "2026-11-24T04:30:00Z",
+                      "order": order}).encode()
+    incoming, _body = read_webhook(raw)
+    event_id = db.atomic(inbox.store, incoming, raw.decode())
+    assert processing.process(event_id) == "processed", number
+
+
+def build_outbound(app) -> None:
+    """Outbound (issue 9), through its use cases: OUT_SKU's 1,000 units at OUT_BIN, a box size, and
+    four WMS orders, one tote each (every tote in use, so that a release on the walk finds none free):
+    SO-WALK-TOTES in a pick job whose tote is not scanned yet (the tote form); SO-WALK-PICKING in a
+    job whose tote is scanned, a stop of 500 units (the pick and short forms; the walk's valid picks
+    never use it up); SO-WALK-PICKED picked in full (its packing page); SO-WALK-PACKED packed and
+    labelled by the simulator, then reprinted against the port where nothing listens, which failed
+    (its label page: Retry and Reprint). Order numbers without digits, so that the walk opens each
+    order's page."""
+    from app.outbound import labels, packing, picking
+    from simulator import Simulator
+
+    with app.app_context():
+        def build(session):
+            site = get_warehouse(session)
+            create_product(session, sku=OUT_SKU, name="Walked outbound widget", weight=1)
+            create_location(session, warehouse=site, code=OUT_BIN, type="storage", zone="B", pick_sequence=3)
+            for code in TOTES.values():
+                create_location(session, warehouse=site, code=code, type="tote", zone="TOTES")
+            labels.add_size(session, name="Walked carton", length_cm="40", width_cm="30", height_cm="20",
+                            default_weight_kg="0.5")
+            adjust_stock(session, sku=OUT_SKU, location=OUT_BIN, quantity=1000, reason="found", reference="OPENING")
+
+        db.atomic(build)
+        simulator = Simulator(seed=9).start()
+        with db.reading() as session:
+            dead_url = settings_store.effective(session, "STARSHIPIT_API_URL")
+        try:
+            db.atomic(settings_store.save, "STARSHIPIT_API_URL", simulator.url)
+            created = httpx.post(f"{simulator.url}/_sim/orders", timeout=10,
+                                 json={"order_number": "SO-WALK-PACKED", "items": [{"sku": OUT_SKU, "quantity": 1}]})
+            created.raise_for_status()
+            for number, quantity, order_id in (("SO-WALK-TOTES", 1, 6001), ("SO-WALK-PICKING", 500, 6002),
+                                               ("SO-WALK-PICKED", 2, 6003),
+                                               ("SO-WALK-PACKED", 1, created.json()["order"]["order_id"])):
+                arrive(number, quantity, order_id)
+                job = db.atomic(picking.create_pick_job, [number], "single", [TOTES[number]])
+                if number == "SO-WALK-TOTES":
+                    continue
+                db.atomic(picking.confirm_tote, job["id"], TOTES[number])
+                if number == "SO-WALK-PICKING":
+                    continue
+                db.atomic(picking.record_pick, job["id"], location=OUT_BIN, sku=OUT_SKU, quantity=quantity,
+                          tote=TOTES[number])
+            label = db.atomic(packing.pack_order, "SO-WALK-PACKED", items={OUT_SKU: 1},
+                              package={"name": "Walked carton"})
+        finally:
+            db.atomic(settings_store.save, "STARSHIPIT_API_URL", dead_url)
+            simulator.stop()
+        reprint = db.atomic(labels.reprint_label, "SO-WALK-PACKED")
+        with db.reading() as session:
+            assert session.get(LabelJob, label.id).status == "done", session.get(LabelJob, label.id).error
+            assert session.get(LabelJob, reprint.id).status == "failed"
 
 
 TABLES = ("product", "product_barcode", "warehouse", "location", "setting", "stock_level", "movement", "allocation",
@@ -312,6 +419,7 @@ TABLES = ("product", "product_barcode", "warehouse", "location", "setting", "sto
 TABLES += ("purchase_order", "purchase_order_line")  # purchase orders (issue 8)
 TABLES += ("reason_code",)  # reason codes (issue 8; an admin's forms: tests/browser/test_reason_codes_on_a_phone.py)
 TABLES += ("routing_rule",)  # outbound routing (issue 9)
+TABLES += ("pick_job", "pick_tote", "pick_stop", "package_size", "label_job")  # outbound (issue 9)
 
 
 class Database:
@@ -376,12 +484,13 @@ class Walk:
 
     def discover(self, limit: int = 120) -> list[Form]:
         """Every form on every page reachable by links from the home page (one page per shape of
-        address), each kind of form once. Each page is checked as it is opened."""
+        address, each of EACH_PAGE's), each kind of form once. Each page is checked as it is opened."""
         queue, seen, forms = [self.base + "/"], set(), {}
         while queue and len(seen) < limit:
             url = queue.pop(0)
             parts = urlsplit(url)
-            key = (shape(parts.path), tuple(sorted({name for name, _ in parse_qsl(parts.query)})))
+            path = parts.path if shape(parts.path) in EACH_PAGE else shape(parts.path)
+            key = (path, tuple(sorted({name for name, _ in parse_qsl(parts.query)})))
             if key in seen:
                 continue
             seen.add(key)
@@ -394,7 +503,8 @@ class Walk:
                     forms.setdefault(form.signature, form)
             for href in self.page.eval_on_selector_all("a[href]", "links => links.map((a) => a.href)"):
                 target = urlsplit(href)
-                if target.netloc == parts.netloc and not target.path.startswith(("/static/", "/api/", "/webhooks/")):
+                if (target.netloc == parts.netloc and not target.path.startswith(("/static/", "/api/", "/webhooks/"))
+                        and not target.path.endswith(NOT_PAGES)):
                     queue.append(href.split("#")[0])
         return list(forms.values())
 
