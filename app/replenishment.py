@@ -250,16 +250,17 @@ def storage_sources(session: Session, warehouse_id: int, product_id: int) -> lis
                Location.type == LocationType.STORAGE, Location.active, StockLevel.on_hand > StockLevel.allocated)
     ).all()
     return [Source(location_id, code, on_hand - allocated,
-                   oldest_arrival(_inbound(session, product_id, location_id), on_hand))
+                   oldest_arrival(inbound_arrivals(session, product_id, location_id), on_hand))
             for location_id, code, on_hand, allocated in held]
 
 
 INBOUND_PAGE = 50  # inbound movements read at a time, newest first: one page covers most balances
 
 
-def _inbound(session: Session, product_id: int, location_id: int):
+def inbound_arrivals(session: Session, product_id: int, location_id: int):
     """The movements of a product into a location, newest first, read a page at a time as the
-    caller goes on (it stops once their total covers what the location holds)."""
+    caller goes on (it stops once their total covers what the location holds): what
+    `oldest_arrival` reads, here and in allocation's oldest-stock-first."""
     before = None
     while True:
         statement = (

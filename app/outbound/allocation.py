@@ -69,14 +69,14 @@ from app.models import (
     Allocation,
     Location,
     LocationType,
-    Movement,
     Order,
     OrderLine,
     OrderStatus,
     StockLevel,
 )
 from app.orders import mirror
-from app.replenishment_rules import Arrival, oldest_arrival
+from app.replenishment import inbound_arrivals
+from app.replenishment_rules import oldest_arrival
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,6 @@ JOB_SECONDS = 30.0  # a draining job hands over to a fresh one after this long (
 SWEEP_SECONDS = 60  # after an order goes awaiting (Redis), a sweep this much later
 PENDING_GRACE_SECONDS = 60  # a WMS order PENDING this long without an allocation attempt is swept
 REFRESH_SECONDS = 1.0  # config ALLOCATION_AWAITING_REFRESH_SECONDS
-MAX_AGE_PAGE = 50  # inbound movements read at a time when a location's oldest unit is looked for
 
 # What a job found for one order.
 ALLOCATED = str(OrderStatus.ALLOCATED)
@@ -343,30 +342,12 @@ def _aged(session: Session, product_id: int, candidates: list[Candidate]) -> lis
             select(StockLevel.on_hand).where(StockLevel.product_id == product_id,
                                              StockLevel.location_id == candidate.location_id)
         ).scalar() or 0
-        arrival = oldest_arrival(_inbound(session, product_id, candidate.location_id), on_hand)
+        arrival = oldest_arrival(inbound_arrivals(session, product_id, candidate.location_id), on_hand)
         aged.append(Candidate(candidate.location_id, candidate.code, candidate.type, candidate.pick_sequence,
                               candidate.free, arrival.movement_id if arrival else None))
     return aged
 
 
-def _inbound(session: Session, product_id: int, location_id: int):
-    """The movements of a product into a location, newest first, a page at a time."""
-    before = None
-    while True:
-        statement = (
-            select(Movement.id, Movement.created_at, Movement.quantity)
-            .where(Movement.product_id == product_id, Movement.to_location_id == location_id)
-            .order_by(Movement.id.desc())
-            .limit(MAX_AGE_PAGE)
-        )
-        if before is not None:
-            statement = statement.where(Movement.id < before)
-        rows = session.execute(statement).all()
-        for row in rows:
-            yield Arrival(*row)
-        if len(rows) < MAX_AGE_PAGE:
-            return
-        before = rows[-1][0]
 
 
 def release_unpicked(session: Session, order: Order) -> int:
