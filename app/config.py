@@ -29,6 +29,10 @@ def from_environment() -> dict:
         "INBOX_STALE_SECONDS": float(env("INBOX_STALE_SECONDS", "60")),
         "ALLOCATE_PARTIALLY": env("ALLOCATE_PARTIALLY", ""),  # app.outbound.allocation (a Setting row wins)
         "ALLOCATION_AWAITING_REFRESH_SECONDS": float(env("ALLOCATION_AWAITING_REFRESH_SECONDS", "1")),
+        # app.outbound.labels (blank: its defaults, 120 / 3 / 1)
+        "LABEL_LEASE_SECONDS": env("LABEL_LEASE_SECONDS", ""),
+        "LABEL_ROUNDS": env("LABEL_ROUNDS", ""),
+        "LABEL_BACKOFF_SECONDS": env("LABEL_BACKOFF_SECONDS", ""),
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         "TRUSTED_PROXIES": _proxy_count(env("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
