@@ -16,12 +16,15 @@ fi
 # The PostgreSQL pass runs beside the first, one file at a time, its output shown when both end:
 # much of a test's time is spent waiting (subprocesses, Chromium, the simulator), and the two
 # passes fill each other's waits. Its files never use Redis (the first pass holds their numbers).
-PARALLEL=(-n "${WMS_TEST_WORKERS:-2}" --dist loadfile)
+# --no-loadscope-reorder: files are handed out in collection order (tests/conftest.py puts the
+# longest first); xdist's default hands out the files with the most tests first, which left the
+# one-test, seven-minute form walk to run alone at the end.
+PARALLEL=(-n "${WMS_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder)
 AGAIN_ON_POSTGRES=(tests/test_pages_*.py tests/test_api_*.py tests/test_access.py tests/test_auth.py
                    tests/test_order_events.py tests/test_order_shipping.py)
 again_log=$(mktemp)
 trap 'rm -f "$again_log"' EXIT
-WMS_TEST_DATABASE=postgres .venv/bin/pytest -p no:cacheprovider -n "${WMS_TEST_AGAIN_WORKERS:-1}" --dist loadfile \
+WMS_TEST_DATABASE=postgres .venv/bin/pytest -p no:cacheprovider -n "${WMS_TEST_AGAIN_WORKERS:-1}" --dist loadfile --no-loadscope-reorder \
   "${AGAIN_ON_POSTGRES[@]}" >"$again_log" 2>&1 &
 again=$!
 status=0
