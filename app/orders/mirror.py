@@ -9,7 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from app import ledger
+from app import bounds, ledger
+from app.errors import NotFound, ValidationFailed
 from app.models import Allocation, Order, OrderLine, OrderStatus, OrderTimelineEntry, Product
 from app.orders.payloads import OrderData
 from app.timeutil import utcnow
@@ -26,6 +27,18 @@ def aware(moment: datetime | None) -> datetime | None:
 
 def find_order(session: Session, order_number: str) -> Order | None:
     return session.scalars(select(Order).where(Order.order_number == order_number)).first()
+
+
+def lock_typed(session: Session, order_number) -> Order:
+    """The order a request names by number (as typed: case kept, whitespace trimmed), its row
+    locked; refused in words when the number is blank or the mirror has no such order."""
+    number = bounds.scan(order_number if isinstance(order_number, str) else "", "order_number", label="order number")
+    if not number:
+        raise ValidationFailed("give an order number", field="order_number")
+    order = lock_existing(session, number)
+    if order is None:
+        raise NotFound(f"no order {bounds.shown(number)}", field="order_number")
+    return order
 
 
 def lock_existing(session: Session, order_number: str) -> Order | None:

@@ -63,7 +63,7 @@ from sqlmodel import Session
 
 from app import bounds, db, ledger, settings_store, tasks
 from app.availability import serves_orders
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound
 from app.models import (
     PHYSICAL_TYPES,
     Allocation,
@@ -192,16 +192,6 @@ class Allocated:
     reserved: int = 0  # units reserved now
     released: int = 0  # units given back now
     short: dict[str, int] = field(default_factory=dict)  # sku -> units that could not be reserved
-
-
-def _order_by_number(session: Session, order_number) -> Order:
-    number = bounds.scan(order_number if isinstance(order_number, str) else "", "order_number", label="order number")
-    if not number:
-        raise ValidationFailed("give an order number", field="order_number")
-    order = mirror.lock_existing(session, number)
-    if order is None:
-        raise NotFound(f"no order {bounds.shown(number)}", field="order_number")
-    return order
 
 
 def _lock_order_id(session: Session, order_id: int) -> Order | None:
@@ -383,7 +373,7 @@ def release_order(session: Session, order: Order) -> int:
 
 def allocate_now(session: Session, order_number) -> dict:
     """Allocate one order now (the API's and the page's "allocate"): what it holds afterwards."""
-    order = _order_by_number(session, order_number)
+    order = mirror.lock_typed(session, order_number)
     allocate_order(session, order)
     return order_allocations(session, order)
 

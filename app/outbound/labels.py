@@ -242,16 +242,6 @@ def refusal(route: str, status: str) -> tuple[str, str] | None:
     return None
 
 
-def _order(session: Session, order_number) -> Order:
-    number = bounds.scan(order_number if isinstance(order_number, str) else "", "order_number", label="order number")
-    if not number:
-        raise ValidationFailed("give an order number", field="order_number")
-    order = mirror.lock_existing(session, number)
-    if order is None:
-        raise NotFound(f"no order {shown(number)}", field="order_number")
-    return order
-
-
 def _open_job(session: Session, order_id: int) -> LabelJob | None:
     return session.scalars(select(LabelJob).where(LabelJob.order_id == order_id, LabelJob.status.in_(OPEN))).first()
 
@@ -287,7 +277,7 @@ def _queue(session: Session, job: LabelJob) -> None:
 def request_label(session: Session, order_number, *, package, user_id: int | None = None) -> LabelJob:
     """A label job for a packed order (the pack step calls this once the items are verified):
     queued, and run after the commit. `package`: see resolve_package."""
-    order = _order(session, order_number)
+    order = mirror.lock_typed(session, order_number)
     why = refusal(order.route, order.status)
     if why is not None:
         code, words = why
@@ -307,7 +297,7 @@ def request_label(session: Session, order_number, *, package, user_id: int | Non
 
 def reprint_label(session: Session, order_number, *, user_id: int | None = None) -> LabelJob:
     """A job that asks Starshipit for the labels it already made for this order (reprint: true)."""
-    order = _order(session, order_number)
+    order = mirror.lock_typed(session, order_number)
     _refuse_open(order, _open_job(session, order.id))
     done = _last_done(session, order.id)
     if done is None:
