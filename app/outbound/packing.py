@@ -47,6 +47,7 @@ class PackScan:
     added: int
     packed: int
     picked: int
+    lines: tuple[PackLine, ...] = ()  # the order's packing list, as the scan read it (for the page)
 
     @property
     def done(self) -> bool:
@@ -136,8 +137,8 @@ def check_scan(session: Session, order_number, *, product, quantity, packed: dic
     require_packable(order)
     units = bounds.quantity(quantity, "quantity")
     item = find_product(session, product)
-    lines = {line.sku: line for line in packing_list(session, order)}
-    line = lines.get(item.sku)
+    listed = packing_list(session, order)
+    line = next((line for line in listed if line.sku == item.sku), None)
     if line is None:
         raise Conflict(f"{item.sku} ({item.name}) is not in order {order.order_number}: keep it out of the box",
                        code="wrong_item", field="product")
@@ -145,7 +146,7 @@ def check_scan(session: Session, order_number, *, product, quantity, packed: dic
     if already + units > line.picked:
         raise Conflict(f"{already + units} {item.sku} would be {already + units - line.picked} more than the "
                        f"{line.picked} picked for order {order.order_number}", code="extra_item", field="product")
-    return PackScan(item.sku, item.name, units, already + units, line.picked)
+    return PackScan(item.sku, item.name, units, already + units, line.picked, tuple(listed))
 
 
 def mismatch(picked: dict[str, int], packed: dict[str, int]) -> list[str]:

@@ -73,7 +73,6 @@ def scan(order_number: str):
         with db.reading() as session:
             scanned = packing.check_scan(session, order_number, product=product, quantity=quantity,
                                          packed=dict(tally))
-            lines_by_sku = {line.sku: line for line in packing.packing_list(session, packing.get_order(session, order_number))}
     except WmsError as error:
         answer = {"error": error, "product": product}
         if request.htmx:
@@ -84,7 +83,8 @@ def scan(order_number: str):
     box[scanned.sku] = scanned.packed
     answer = {"scanned": scanned}
     if request.htmx:
-        return render_template("packing/_scan.html", answer=answer, tally=list(box.items()), lines_by_sku=lines_by_sku)
+        return render_template("packing/_scan.html", answer=answer, tally=list(box.items()),
+                               lines_by_sku={line.sku: line for line in scanned.lines})
     with db.reading() as session:
         return render_template("packing/order.html", **_page(session, order_number, answer=answer,
                                                               tally=list(box.items())))
