@@ -38,16 +38,31 @@ def chromium():
         browser.close()
 
 
+SMALL_PHONE = {"width": 360, "height": 740}
+
+
+def _touch_page(chromium, viewport: dict, **options):
+    context = chromium.new_context(viewport=viewport, has_touch=True, is_mobile=True, **options)
+    context.set_default_timeout(10_000)
+    # Opening a page waits longer: test files run two at a time beside the PostgreSQL pass, and a
+    # gunicorn just started on a busy 2-core machine may take a while to answer. Never a timed assertion.
+    context.set_default_navigation_timeout(30_000)
+    return context
+
+
 @pytest.fixture
 def phone(chromium):
     """A fresh browser context the size of a phone, with touch."""
-    context = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
-    context.set_default_timeout(10_000)
-    # Opening a page waits longer: test files run two at a time, and a gunicorn just started on a
-    # busy 2-core machine may take a while to answer its first request. Never a timed assertion.
-    context.set_default_navigation_timeout(30_000)
-    page = context.new_page()
-    yield page
+    context = _touch_page(chromium, PHONE, device_scale_factor=2)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def small_phone(chromium):
+    """The narrowest phone a page must fit: 360 px wide, with touch."""
+    context = _touch_page(chromium, SMALL_PHONE)
+    yield context.new_page()
     context.close()
 
 

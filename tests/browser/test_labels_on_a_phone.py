@@ -36,16 +36,6 @@ def stack(sqlite_url, tmp_path):
     app.extensions["wms.engine"].dispose()
 
 
-@pytest.fixture
-def small_phone(chromium):
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
-    context.set_default_timeout(10_000)
-    context.set_default_navigation_timeout(30_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def fits(page, where: str) -> list[str]:
     problems = []
     width = page.evaluate("document.documentElement.scrollWidth")

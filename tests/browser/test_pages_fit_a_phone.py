@@ -1,6 +1,5 @@
 """Every main page fits a 360 px phone: no sideways scrolling, and every button and field is
 big enough to hit with a thumb (at least 44 px tall)."""
-import pytest
 
 from app import db
 from app.catalog import create_product
@@ -32,15 +31,6 @@ TOO_SMALL = """() => Array.from(document.querySelectorAll(
   .filter((el) => el.offsetParent !== null)
   .map((el) => [el.outerHTML.slice(0, 80), el.getBoundingClientRect().height])
   .filter(([, height]) => height < 44)"""
-
-
-@pytest.fixture
-def small_phone(chromium):
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def build_floor(app) -> int:

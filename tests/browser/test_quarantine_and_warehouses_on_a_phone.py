@@ -1,6 +1,5 @@
 """On a phone: a picker scans stock into quarantine and the move page asks why before it moves
 anything; the header's warehouse switcher fits a 360 px phone and every page follows it."""
-import pytest
 
 from app import db
 from app.catalog import create_product
@@ -31,15 +30,6 @@ def stock(app) -> tuple[dict, int]:
     with app.app_context(), db.reading() as session:
         summary = stock_summary(session, "SKU-1")
         return {row["location"]: row["on_hand"] for row in summary["locations"]}, summary["available"]
-
-
-@pytest.fixture
-def small_phone(chromium):
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_a_move_into_quarantine_waits_for_a_reason_then_keeps_it(live_wms, phone):
