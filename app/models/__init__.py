@@ -1,5 +1,6 @@
 """All tables. Import models from here so that SQLModel.metadata knows every one."""
 from app.models.catalog import Product, ProductBarcode
+from app.models.client_actions import ClientAction
 from app.models.control import (
     CountStatus,
     ReasonCode,
@@ -45,6 +46,7 @@ __all__ = [
     "OPEN_PO_STATUSES",
     "Allocation",
     "ApiToken",
+    "ClientAction",
     "CountStatus",
     "DEFAULT_ROUTE",
     "Discrepancy",
