@@ -34,6 +34,7 @@ from app.models.orders import (
     OrderTimelineEntry,
 )
 from app.models.picking import OPEN_PICK_STATUSES, PickJob, PickJobStatus, PickMode, PickStop, PickTote
+from app.models.problems import ProblemAction, ProblemKind, ProblemReport, ProblemStatus
 from app.models.routing import DEFAULT_ROUTE, ROUTES, Route, RoutingRule
 from app.models.sign_in import SignInCounter
 from app.models.stock import Allocation, Movement, MovementType, StockLevel
@@ -71,6 +72,10 @@ __all__ = [
     "PickMode",
     "PickStop",
     "PickTote",
+    "ProblemAction",
+    "ProblemKind",
+    "ProblemReport",
+    "ProblemStatus",
     "Product",
     "ProductBarcode",
     "PurchaseOrder",
