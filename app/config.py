@@ -42,6 +42,7 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "SCAN_DELAY_MS": int(env("WMS_SCAN_DELAY_MS", "0") or 0),  # app.web.slow: tests only, every POST waits
     }
 
 

@@ -46,11 +46,12 @@ HOME_TILES = [
 
 
 def register(app: Flask) -> None:
-    from app.web import auth, home, pwa
+    from app.web import auth, home, pwa, slow
 
     for module in (auth, home, pwa):
         app.register_blueprint(module.bp)
     _register_optional(app)
+    slow.register(app)  # SCAN_DELAY_MS: a slower server for the scan pages' burst tests (0: nothing)
 
     @app.context_processor
     def _navigation():
