@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, bindparam, func
 from sqlmodel import Session, select
 
-from app import bounds, ledger, reason_codes
+from app import bounds, ledger, reason_codes, scans
 from app.availability import available, available_sql
 from app.bounds import shown
 from app.catalog import by_gtin, get_product
@@ -257,6 +257,7 @@ def transfer_stock(
     """Move free stock between two physical locations (sku may be a scanned barcode). Moving it
     into a quarantine location needs an active reason code; any move may give one. The movement
     keeps the reason."""
+    quantity = scans.count_of(sku) or quantity
     quantity = bounds.quantity(quantity)
     floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=True, places=[from_location, to_location],
                         reason=reason)
@@ -287,6 +288,7 @@ def receive_stock(
 ) -> Posted:
     """Stock arriving from a supplier into a location (sku may be a scanned barcode). Receiving
     against a purchase order is app.inbound.receiving's: it passes the PO number as reference."""
+    quantity = scans.count_of(sku) or quantity
     quantity = bounds.quantity(quantity)
     reference = bounds.text(reference, "reference", max_length=bounds.REFERENCE_MAX, required=False)
     floor = _Floor.find(

@@ -32,13 +32,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from app import bounds, db, ledger, tasks
+from app import bounds, db, ledger, scans, tasks
 from app.catalog import find_product, get_product
 from app.db import driver_rows
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -279,6 +279,31 @@ def inbound_arrivals(session: Session, product_id: int, location_id: int):
         before = rows[-1][0]
 
 
+def inbound_arrivals_many(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[Arrival]]:
+    """The first page (INBOUND_PAGE, newest first) of `inbound_arrivals` for many (product_id,
+    location_id) at once, in one statement; a key whose page is full may hold older ones (read on
+    with `inbound_arrivals`)."""
+    found: dict[tuple[int, int], list[Arrival]] = {key: [] for key in keys}
+    if not keys:
+        return found
+    newest_first = func.row_number().over(partition_by=(Movement.product_id, Movement.to_location_id),
+                                          order_by=Movement.id.desc()).label("n")
+    ranked = (
+        select(Movement.product_id, Movement.to_location_id, Movement.id, Movement.created_at, Movement.quantity,
+               newest_first)
+        .where(tuple_(Movement.product_id, Movement.to_location_id).in_(sorted(keys)))
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.product_id, ranked.c.to_location_id, ranked.c.id, ranked.c.created_at, ranked.c.quantity)
+        .where(ranked.c.n <= INBOUND_PAGE)
+        .order_by(ranked.c.product_id, ranked.c.to_location_id, ranked.c.id.desc())
+    ).all()
+    for product_id, location_id, movement_id, at, quantity in rows:
+        found[(product_id, location_id)].append(Arrival(movement_id, at, quantity))
+    return found
+
+
 def pick_faces_below(session: Session, warehouse_id: int) -> tuple[int, list[tuple[int, int]]]:
     """How many rules the warehouse has, and the (product_id, location_id) of those below their minimum."""
     on_hand = func.coalesce(StockLevel.on_hand, 0)
@@ -516,6 +541,7 @@ def complete_task(session: Session, task_id, *, from_location=None, quantity=Non
     if source.type == LocationType.QUARANTINE:
         raise ValidationFailed(f"{source.code} is a quarantine location: its stock cannot fill a pick face",
                                field="from_location")
+    quantity = scans.count_of(product) or quantity
     quantity = task.quantity if quantity is None or quantity == "" else bounds.quantity(quantity)
     if quantity > task.quantity:
         raise Conflict(f"replenishment task {task.id} asks for {task.quantity:,}; {quantity:,} is more",

@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from app import bounds, ledger
+from app import bounds, ledger, scans
 from app.catalog import find_product
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.inbound import putaway_rules as rules
@@ -223,6 +223,7 @@ def complete(
         raise NotFound(f"no putaway task {task_id}", field="task")
     if task.status != TaskStatus.OPEN:
         raise Conflict(f"putaway task {task.id} is already {task.status}", code="task_not_open", field="task")
+    quantity = scans.count_of(product) or quantity
     quantity = task.quantity if quantity in (None, "") else bounds.quantity(quantity)
     if quantity > task.quantity:
         raise Conflict(f"putaway task {task.id} holds {task.quantity:,}; {quantity:,} cannot be put away",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app import bounds, ledger
+from app import bounds, ledger, scans
 from app.bounds import shown
 from app.catalog import find_product
 from app.errors import Conflict, NotFound, ValidationFailed, WmsError
@@ -196,6 +196,7 @@ def check_scan(session: Session, *, po_number, product, quantity=1, counted: dic
     refusal: unknown barcode (404), not on the PO (400), past the tolerance (409)."""
     order = get_purchase_order(session, po_number)
     _refuse_unless_receivable(order)
+    quantity = scans.count_of(product) or quantity
     quantity = bounds.quantity(quantity)
     counted = counted or {}
     item = _product(session, product, "product")
@@ -294,6 +295,7 @@ def receive(
         if found.product_id in seen:
             raise ValidationFailed(f"{found.sku} is on more than one line", field=f"lines.{number}.sku")
         seen.add(found.product_id)
+        quantity = scans.count_of(sku, f"lines.{number}.sku") or quantity
         quantity = bounds.quantity(quantity, f"lines.{number}.quantity", label="quantity")
         _over_receipt(order, found, quantity, f"lines.{number}.quantity")
         wanted.append((found, quantity))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app import bounds
+from app import bounds, scans
 from app.bounds import shown
 from app.catalog import find_product
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -135,7 +135,7 @@ def check_scan(session: Session, order_number, *, product, quantity, packed: dic
     product the order has none of picked, or more units than were picked. Stores nothing."""
     order = get_order(session, order_number)
     require_packable(order)
-    units = bounds.quantity(quantity, "quantity")
+    units = bounds.quantity(scans.count_of(product) or quantity, "quantity")
     item = find_product(session, product)
     listed = packing_list(session, order)
     line = next((line for line in listed if line.sku == item.sku), None)

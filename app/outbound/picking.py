@@ -70,7 +70,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from app import bounds, ledger
+from app import bounds, ledger, scans
 from app.bounds import shown
 from app.catalog import find_product
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -631,7 +631,7 @@ def record_pick(session: Session, job_id, *, location, sku, quantity, tote, user
     then the job row are locked before anything is read that the pick relies on."""
     job = _job(session, job_id)
     _require_open(job)
-    units = bounds.quantity(quantity, "quantity")
+    units = bounds.quantity(scans.count_of(sku) or quantity, "quantity")
     place, scanned = _scanned_location(session, job.warehouse_id, location, "location")
     product, sku_text = _scanned_product(session, sku)
     bin_, tote_text = _scanned_location(session, job.warehouse_id, tote, "tote")

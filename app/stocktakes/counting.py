@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from app import bounds
+from app import bounds, scans
 from app.catalog import find_product, product_id_by_scan, scan_values
 from app.errors import Conflict, NotFound, ValidationFailed, WmsError
 from app.models import (
@@ -56,6 +56,7 @@ def record_count(session: Session, stocktake_id: int, *, location, product, coun
                  user_id: int | None = None) -> Counted:
     """Count a product at a location of the stocktake: `counted` replaces an earlier count of it
     (until approval), `add` adds to it (a scan: each scan one unit, or a typed quantity)."""
+    add = add if add is None else scans.count_of(product) or add
     counted, add = _amount(counted, add)
     stocktake, place, row = locked_place(session, stocktake_id=stocktake_id, scanned=location)
     return _count(session, stocktake, place, row, lambda: find_product(session, product), counted, add, user_id)
@@ -66,6 +67,7 @@ def record_count_at(session: Session, row_id: int, *, product, counted=None, add
     """`record_count` for the count page, which knows the stocktake's row for the location. The
     page's scans are the floor's hottest writes: the row is locked and the product found in one
     statement, and a scan that names no product is told why by `find_product`."""
+    add = add if add is None else scans.count_of(product) or add
     counted, add = _amount(counted, add)
     try:
         with_gtin, values = scan_values(product)
