@@ -17,6 +17,7 @@ from app import bounds, ledger, reason_codes, scans
 from app.availability import available, available_sql
 from app.bounds import shown
 from app.catalog import by_gtin, get_product
+from app.client_actions import claim
 from app.db import driver_rows
 from app.errors import NotFound, ValidationFailed
 from app.inbound.incoming import incoming_by_product, incoming_by_warehouse, incoming_total
@@ -253,10 +254,12 @@ def transfer_stock(
     user_id: int | None = None,
     type: str = MovementType.TRANSFER,
     reason: str | None = None,
+    client_id: str | None = None,
 ) -> Posted:
     """Move free stock between two physical locations (sku may be a scanned barcode). Moving it
     into a quarantine location needs an active reason code; any move may give one. The movement
-    keeps the reason."""
+    keeps the reason. client_id: the phone's id of the scan (X-Client-Id), applied once."""
+    claim(session, client_id, "move", user_id=user_id)
     quantity = scans.count_of(sku) or quantity
     quantity = bounds.quantity(quantity)
     floor = _Floor.find(session, warehouse=warehouse, product=sku, by_barcode=True, places=[from_location, to_location],
