@@ -11,6 +11,8 @@ from app import bounds
 from app.bounds import shown
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import PHYSICAL_TYPES, VIRTUAL_TYPES, Location, LocationType, Warehouse
+from app.models.warehouse import TIME_ZONE_MAX
+from app.timeutil import time_zone
 
 VIRTUAL_CODE_PREFIX = "@"
 
@@ -35,6 +37,19 @@ def set_default_warehouse(session: Session, code: str) -> Warehouse:
     for other in session.exec(select(Warehouse).where(Warehouse.is_default)):
         other.is_default = False
     warehouse.is_default = True
+    session.flush()
+    return warehouse
+
+
+def set_time_zone(session: Session, code: str, name: str | None) -> Warehouse:
+    """Set the time zone a warehouse's pages show times in: an IANA name exactly as listed
+    ("Pacific/Auckland"); blank clears it (pages then follow the reader's browser, else UTC)."""
+    warehouse = get_warehouse(session, code)
+    name = bounds.text(name, "time_zone", max_length=TIME_ZONE_MAX, required=False, label="time zone")
+    if name is not None and time_zone(name) is None:
+        raise ValidationFailed(f"{shown(name)} is not a time zone; choose one from the list, such as "
+                               "Pacific/Auckland or Australia/Sydney", field="time_zone")
+    warehouse.time_zone = name
     session.flush()
     return warehouse
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from app import bounds, ledger, scans
 from app.bounds import shown
 from app.catalog import find_product
+from app.client_actions import claim
 from app.errors import Conflict, NotFound, ValidationFailed, WmsError
 from app.inbound import po_status, putaway
 from app.inbound.purchase_orders import get_purchase_order
@@ -274,9 +275,12 @@ def receive(
     lines,
     warehouse: str | None = None,
     user_id: int | None = None,
+    client_id: str | None = None,
 ) -> Received:
     """Receive (sku, quantity) lines of an open PO into a location of its warehouse, all or none.
-    A SKU may be given as a barcode; each SKU once."""
+    A SKU may be given as a barcode; each SKU once. client_id: the phone's id of the receipt
+    (X-Client-Id), applied once."""
+    claim(session, client_id, "receipt", user_id=user_id)
     if not isinstance(lines, (list, tuple)) or not lines:
         raise ValidationFailed("a receipt needs at least one line", field="lines")
     if len(lines) > bounds.MAX_PO_LINES:

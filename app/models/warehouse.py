@@ -41,16 +41,24 @@ PHYSICAL_TYPES = frozenset(
 VIRTUAL_TYPES = frozenset(set(LocationType) - PHYSICAL_TYPES)
 
 
+TIME_ZONE_MAX = 64  # characters of an IANA time zone name (the longest today has 32)
+
+
 class Warehouse(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(f"length(code) BETWEEN 1 AND {bounds.WAREHOUSE_CODE_MAX}", name="ck_warehouse_code_length"),
         CheckConstraint(f"length(name) BETWEEN 1 AND {bounds.WAREHOUSE_NAME_MAX}", name="ck_warehouse_name_length"),
+        CheckConstraint(f"time_zone IS NULL OR length(time_zone) BETWEEN 1 AND {TIME_ZONE_MAX}",
+                        name="ck_warehouse_time_zone_length"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, max_length=bounds.WAREHOUSE_CODE_MAX)
     name: str = Field(max_length=bounds.WAREHOUSE_NAME_MAX)
     is_default: bool = False
+    # The IANA time zone the warehouse's pages show times in (e.g. "Pacific/Auckland"); None until a
+    # manager sets it (app.timeutil: pages then use the browser's zone, else UTC). Stored times stay UTC.
+    time_zone: str | None = Field(default=None, max_length=TIME_ZONE_MAX)
     created_at: datetime = Field(default_factory=utcnow)
 
 

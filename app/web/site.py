@@ -6,10 +6,12 @@ The header's switcher (a select, shown only when there is more than one warehous
 POST /warehouse, which keeps the choice and goes back to the page it was on."""
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, redirect, request, session as cookie, url_for
+from flask import Blueprint, current_app, g, redirect, request, session as cookie, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
@@ -18,6 +20,7 @@ from app import bounds, db
 from app.errors import ValidationFailed, WmsError
 from app.models import Role, Warehouse
 from app.security import requires
+from app.timeutil import isoformat, local_text, locale_for, time_zone
 from app.warehouses import get_warehouse, list_warehouses
 
 SESSION_KEY = "warehouse"  # the warehouse's id
@@ -123,3 +126,76 @@ def choose():
         site = get_warehouse(session, code)
     choose_warehouse(site)
     return redirect(_safe_next(request.form.get("next")))
+
+
+# ---- times, as the warehouse reads them ---------------------------------------------------------
+# A page shows every time in the time zone of the warehouse it is about (the person's current one,
+# or the page's ?warehouse=), set by a manager on the warehouses page. Until a manager sets it, the
+# reader's browser zone is used (app.js keeps it in the BROWSER_ZONE_COOKIE cookie), and failing
+# that UTC, said as such. The browser's zone is never saved as the warehouse's on its own: a phone
+# set to a traveller's or a contractor's zone must not move every time on the floor; the warehouses
+# page offers it in the box for a manager to save with one tap instead.
+
+BROWSER_ZONE_COOKIE = "tz"
+
+
+def _time_setting() -> tuple:
+    """(zone or None for UTC, zone's name, locale, whose zone: "warehouse", "browser" or "utc"),
+    worked out once per request."""
+    found = getattr(g, "_wms_time_setting", None)
+    if found is not None:
+        return found
+    name, whose = None, "utc"
+    if current_user.is_authenticated:
+        try:
+            with db.reading() as session:
+                try:
+                    site = current_warehouse(session)
+                except WmsError:  # this page's ?warehouse= names none: the current one
+                    site = current_warehouse(session, "")
+                name = site.time_zone
+        except (WmsError, SQLAlchemyError):
+            name = None
+        whose = "warehouse" if time_zone(name) else "utc"
+    if whose == "utc":
+        browser = request.cookies.get(BROWSER_ZONE_COOKIE, "")
+        if time_zone(browser) is not None:
+            name, whose = browser, "browser"
+    languages = [language for language, _quality in request.accept_languages]
+    found = (time_zone(name), name if whose != "utc" else "UTC", locale_for(languages), whose)
+    g._wms_time_setting = found
+    return found
+
+
+def _shown_time(value, kind: str) -> Markup:
+    if value is None or value == "":
+        return Markup("—")
+    zone, name, locale, whose = _time_setting()
+    text = local_text(value, zone, locale, kind)
+    if whose == "utc" and kind != "date":
+        text += " UTC"
+    stamp = isoformat(value) if isinstance(value, datetime) else str(value)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(stamp, name, text)
+
+
+@bp.app_template_filter("local_time")
+def local_time_filter(value) -> Markup:
+    """{{ moment | local_time }}: date and time in the warehouse's zone, e.g. "3 Dec 2026, 7:30 am"."""
+    return _shown_time(value, "datetime")
+
+
+@bp.app_template_filter("local_date")
+def local_date_filter(value) -> Markup:
+    """{{ moment | local_date }}: the day in the warehouse's zone (a date is shown as it is)."""
+    return _shown_time(value, "date")
+
+
+@bp.app_template_filter("local_clock")
+def local_clock_filter(value) -> Markup:
+    """{{ moment | local_clock }}: the time of day in the warehouse's zone."""
+    return _shown_time(value, "time")
+
+
+@bp.app_context_processor
+def _time_zone_shown():
+    return {"time_zone_shown": lambda: _time_setting()[1]}
