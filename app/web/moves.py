@@ -12,7 +12,7 @@ from app.errors import WmsError
 from app.inventory import transfer_stock
 from app.models import Location, LocationType, Role
 from app.security import requires
-from app.web.scan_labels import label_scan
+from app.web.scan_labels import check_answer, label_scan
 from app.web.site import current_warehouse, current_warehouse_code
 
 bp = Blueprint("moves", __name__, url_prefix="/moves")
@@ -52,7 +52,7 @@ def check():
     with db.reading() as session:
         label = label_scan(session, current_warehouse(session, "").id, request.args.get("kind", ""),
                            request.args.get("code", ""), reason_hint=True)
-    return jsonify(label=label)
+    return jsonify(check_answer(label, request.args.get("kind", ""), request.args.get("code", "")))
 
 
 @bp.post("/")

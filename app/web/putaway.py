@@ -11,7 +11,7 @@ from app.inbound import putaway
 from app.models import Role
 from app.security import requires
 from app.warehouses import get_warehouse
-from app.web.scan_labels import label_scan
+from app.web.scan_labels import check_answer, label_scan
 from app.web.site import current_warehouse
 
 bp = Blueprint("putaway", __name__, url_prefix="/putaway")
@@ -56,7 +56,7 @@ def check():
     with db.reading() as session:
         site = get_warehouse(session, request.args.get("warehouse", ""))
         label = label_scan(session, site.id, request.args.get("kind", ""), request.args.get("code", ""))
-    return jsonify(label=label)
+    return jsonify(check_answer(label, request.args.get("kind", ""), request.args.get("code", "")))
 
 
 @bp.post("/")

@@ -19,7 +19,7 @@ from app.inbound.purchase_orders import get_purchase_order
 from app.models import Role, Warehouse
 from app.security import requires
 from app.warehouses import find_location, get_warehouse
-from app.web.scan_labels import location_label
+from app.web.scan_labels import check_scan
 from app.web.site import current_warehouse
 
 bp = Blueprint("receiving", __name__, url_prefix="/receiving")
@@ -99,11 +99,12 @@ def receive_page(po_number: str):
 @bp.get("/check")
 @requires(Role.PICKER)
 def check():
-    """What a location scan names, for instant feedback: {"label": "..."} or a 4xx error."""
+    """What a location scan (or, with kind=product, a product scan) names, for instant feedback:
+    {"label": "..."} (and "quantity" for a GS1 label that counts its units) or a 4xx error."""
     with db.reading() as session:
         site = get_warehouse(session, request.args.get("warehouse", ""))
-        place = find_location(session, site.id, request.args.get("code", ""))
-    return jsonify(label=location_label(place))
+        answer = check_scan(session, site.id, request.args.get("kind", "") or "location", request.args.get("code", ""))
+    return jsonify(answer)
 
 
 # ---- scanning ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from app.replenishment_import import COLUMNS, import_rules
 from app.security import requires
 from app.warehouses import find_location
 from app.web.products import page_number
+from app.web.scan_labels import check_answer
 from app.web.site import current_warehouse
 from app.web.uploads import import_page
 
@@ -100,7 +101,7 @@ def scan(task_id: int):
             product = find_product(session, code)
             if product.sku != task["sku"]:
                 raise ValidationFailed(f"this task is for {task['sku']}, not {product.sku}", field="product")
-            return jsonify(label=f"{product.sku} · {product.name}")
+            return jsonify(check_answer(f"{product.sku} · {product.name}", kind, code))
     raise ValidationFailed("kind must be from_location, product or to_location", field="kind")
 
 

@@ -1,5 +1,7 @@
 """What a scan names, in a few words: the instant feedback under a scan field, asked for by the scan
-pages' small GET checks (a 4xx in words when nothing has that code)."""
+pages' small GET checks (a 4xx in words when nothing has that code). A product scan that is a GS1
+label counting its units (AI 30 or 37) says how many too, so that the scanner script fills the
+quantity field before the scan is sent (the use case takes the same count: app.scans.count_of)."""
 from __future__ import annotations
 
 from sqlmodel import Session
@@ -7,6 +9,7 @@ from sqlmodel import Session
 from app.catalog import find_product
 from app.errors import ValidationFailed
 from app.models import Location, LocationType, Product
+from app.scans import count_of
 from app.warehouses import find_location
 
 
@@ -30,3 +33,18 @@ def label_scan(session: Session, warehouse_id: int, kind: str, code: str, *, rea
     if kind == "product":
         return product_label(find_product(session, code))
     raise ValidationFailed("kind must be location or product", field="kind")
+
+
+def check_answer(label: str, kind: str, code) -> dict:
+    """A scan check's JSON answer: {"label": ...}, and {"quantity": n} as well when a product scan
+    is a GS1 label counting n units. A label counting 0 units, or more than one scan may take, is
+    refused (a 4xx in words) as the use case will refuse it."""
+    answer = {"label": label}
+    if kind == "product" and (count := count_of(code)) is not None:
+        answer["quantity"] = count
+    return answer
+
+
+def check_scan(session: Session, warehouse_id: int, kind: str, code: str, *, reason_hint: bool = False) -> dict:
+    """`label_scan`'s label as a scan check's JSON answer (`check_answer`)."""
+    return check_answer(label_scan(session, warehouse_id, kind, code, reason_hint=reason_hint), kind, code)
