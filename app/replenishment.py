@@ -40,6 +40,7 @@ from sqlmodel import Session
 
 from app import bounds, db, ledger, scans, tasks
 from app.catalog import find_product, get_product
+from app.client_actions import claim
 from app.db import driver_rows
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import (
@@ -505,11 +506,13 @@ class Completed:
 
 
 def complete_task(session: Session, task_id, *, from_location=None, quantity=None, product=None, to_location=None,
-                  user_id: int | None = None) -> Completed:
+                  user_id: int | None = None, client_id: str | None = None) -> Completed:
     """Move some (quantity) or all (None) of a task's stock from a location (its suggested
     source when None) to its pick face. product and to_location, when given (the picker's
     scans), must be the task's. A part done leaves the rest (up to the maximum as it stands
-    after the move, and what storage holds) as a new open task."""
+    after the move, and what storage holds) as a new open task. client_id: the phone's id of the
+    scan (X-Client-Id), applied once."""
+    claim(session, client_id, "replenishment", user_id=user_id)
     task_id = _task_id(task_id)
     task = session.execute(
         select(ReplenishmentTask).where(ReplenishmentTask.id == task_id).with_for_update()

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from app import bounds, ledger, scans
 from app.catalog import find_product
+from app.client_actions import claim
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.inbound import putaway_rules as rules
 from app.models import (
@@ -293,9 +294,12 @@ def put_away(
     location,
     quantity=None,
     user_id: int | None = None,
+    client_id: str | None = None,
 ) -> Completed:
     """What a picker scanned: the stock's location, the product, (a quantity) and where it went.
-    The task is the one chosen from the list, else the oldest open one for that product there."""
+    The task is the one chosen from the list, else the oldest open one for that product there.
+    client_id: the phone's id of the scan (X-Client-Id), applied once."""
+    claim(session, client_id, "put away", user_id=user_id)
     if task in (None, ""):
         site = warehouse if isinstance(warehouse, Warehouse) else get_warehouse(session, warehouse)
         task = find_open_task(session, warehouse_id=site.id, from_location=from_location, product=product)

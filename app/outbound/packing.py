@@ -21,6 +21,7 @@ from sqlmodel import Session
 from app import bounds, scans
 from app.bounds import shown
 from app.catalog import find_product
+from app.client_actions import claim
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Allocation, Location, LocationType, Order, OrderLine, OrderStatus, Product
 from app.orders import mirror
@@ -176,10 +177,12 @@ def items_from(items) -> dict[str, int]:
     return packed
 
 
-def pack_order(session: Session, order_number, *, items: dict[str, int], package, user_id: int | None = None):
+def pack_order(session: Session, order_number, *, items: dict[str, int], package, user_id: int | None = None,
+               client_id: str | None = None):
     """The box is closed: refused (409 pack_mismatch, each difference in words) unless it holds
     exactly what was picked; then the order is PACKED and its label job queued (run after the
-    commit). Returns the label job."""
+    commit). Returns the label job. client_id: the phone's id of the box (X-Client-Id), applied once."""
+    claim(session, client_id, "packed box", user_id=user_id)
     order = get_order(session, order_number, lock=True)
     require_packable(order)
     picked = {line.sku.upper(): line.picked for line in packing_list(session, order)}

@@ -73,6 +73,7 @@ from sqlmodel import Session
 from app import bounds, ledger, scans
 from app.bounds import shown
 from app.catalog import find_product
+from app.client_actions import claim
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import (
     OPEN_PICK_STATUSES,
@@ -622,13 +623,16 @@ def confirm_tote(session: Session, job_id, tote, user_id: int | None = None) -> 
 # ---- picking ------------------------------------------------------------------------------------
 
 
-def record_pick(session: Session, job_id, *, location, sku, quantity, tote, user_id: int | None = None) -> dict:
+def record_pick(session: Session, job_id, *, location, sku, quantity, tote, user_id: int | None = None,
+                client_id: str | None = None) -> dict:
     """One pick (see the module's docstring): {job_id, status, order_number, order_status, picked,
     stop, next_stop, stops (the job's walk after the pick, as `job_view` shows it)}.
 
     The job's stops are read once, under the locks: the order to lock is the one the scanned tote
     is for (a job's tote holds one order, and its stops are that order's), so the order row and
-    then the job row are locked before anything is read that the pick relies on."""
+    then the job row are locked before anything is read that the pick relies on. client_id: the
+    phone's id of the scan (X-Client-Id), applied once."""
+    claim(session, client_id, "pick", user_id=user_id)
     job = _job(session, job_id)
     _require_open(job)
     units = bounds.quantity(scans.count_of(sku) or quantity, "quantity")
@@ -755,8 +759,11 @@ def _settle_job(session: Session, job: PickJob) -> None:
 # ---- short picks and re-allocation --------------------------------------------------------------
 
 
-def record_short(session: Session, job_id, *, location, sku, found, user_id: int | None = None) -> dict:
-    """The location holds less than the stops need (see the module's docstring)."""
+def record_short(session: Session, job_id, *, location, sku, found, user_id: int | None = None,
+                 client_id: str | None = None) -> dict:
+    """The location holds less than the stops need (see the module's docstring). client_id: the
+    phone's id of the scan (X-Client-Id), applied once."""
+    claim(session, client_id, "short pick", user_id=user_id)
     job = _job(session, job_id)
     _require_open(job)
     found = bounds.count(found, "found", label="units found")

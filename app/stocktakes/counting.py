@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from app import bounds, scans
 from app.catalog import find_product, product_id_by_scan, scan_values
+from app.client_actions import claim
 from app.errors import Conflict, NotFound, ValidationFailed, WmsError
 from app.models import (
     CountStatus,
@@ -63,10 +64,12 @@ def record_count(session: Session, stocktake_id: int, *, location, product, coun
 
 
 def record_count_at(session: Session, row_id: int, *, product, counted=None, add=None,
-                    user_id: int | None = None) -> Counted:
+                    user_id: int | None = None, client_id: str | None = None) -> Counted:
     """`record_count` for the count page, which knows the stocktake's row for the location. The
     page's scans are the floor's hottest writes: the row is locked and the product found in one
-    statement, and a scan that names no product is told why by `find_product`."""
+    statement, and a scan that names no product is told why by `find_product`. client_id: the
+    phone's id of the scan (X-Client-Id), applied once."""
+    claim(session, client_id, "count", user_id=user_id)
     add = add if add is None else scans.count_of(product) or add
     counted, add = _amount(counted, add)
     try:
