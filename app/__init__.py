@@ -5,7 +5,7 @@ from flask import Flask
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import config, db, errors_web, security
+from app import compression, config, db, errors_web, security
 from app.config import INSTANCE_DIR
 
 
@@ -21,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["wms.engine"] = db.make_engine(app.config["DATABASE_URL"])
     _trust_proxies(app, app.config["TRUSTED_PROXIES"])
 
+    compression.init_app(app)  # first: its after_request hook then runs after every other one
     Htmx(app)
     security.init_app(app)
     errors_web.init_app(app)
