@@ -374,6 +374,16 @@ def _carry_allocation(session: Session, allocation: Allocation, to_location: Loc
     )
 
 
+class Reservation(NamedTuple):
+    """Free stock to promise: units of a product at a physical location, for an order line."""
+
+    product_id: int
+    location: Location
+    quantity: int
+    reference: str | None = None
+    order_line_id: int | None = None
+
+
 def allocate(
     session: Session,
     *,
@@ -384,24 +394,39 @@ def allocate(
     order_line_id: int | None = None,
 ) -> Allocation:
     """Promise free stock at a physical location; refuses more than is free."""
-    _require_quantity(quantity)
-    if location.type not in PHYSICAL_TYPES:
-        raise InvalidMovement("stock can only be allocated at a physical location")
-    level = lock(session, [(product_id, location.id)])[(product_id, location.id)]
-    free = level.on_hand - level.allocated
-    if free < quantity:
-        raise InsufficientStock(f"only {free} free at {location.code}, {quantity} asked")
-    level.allocated += quantity
-    allocation = Allocation(
-        product_id=product_id,
-        location_id=location.id,
-        quantity=quantity,
-        reference=reference,
-        order_line_id=order_line_id,
-    )
-    session.add(allocation)
+    return allocate_many(session, [Reservation(product_id, location, quantity, reference, order_line_id)])[0]
+
+
+def allocate_many(session: Session, reservations: Iterable[Reservation]) -> list[Allocation]:
+    """Promise free stock, many reservations at once (an allocation batch): every balance row is
+    locked once, in the fixed order, and each reservation is refused when more than is free is
+    asked (counting what the reservations before it in the list took). All or nothing: a refusal
+    raises before anything is written."""
+    reservations = list(reservations)
+    for reservation in reservations:
+        _require_quantity(reservation.quantity)
+        if reservation.location.type not in PHYSICAL_TYPES:
+            raise InvalidMovement("stock can only be allocated at a physical location")
+    if not reservations:
+        return []
+    levels = lock(session, [(r.product_id, r.location.id) for r in reservations])
+    taking: dict[Key, int] = {}
+    for r in reservations:
+        key = (r.product_id, r.location.id)
+        free = levels[key].on_hand - levels[key].allocated - taking.get(key, 0)
+        if free < r.quantity:
+            raise InsufficientStock(f"only {free} free at {r.location.code}, {r.quantity} asked")
+        taking[key] = taking.get(key, 0) + r.quantity
+    for key, units in taking.items():
+        levels[key].allocated += units
+    allocations = [
+        Allocation(product_id=r.product_id, location_id=r.location.id, quantity=r.quantity, reference=r.reference,
+                   order_line_id=r.order_line_id)
+        for r in reservations
+    ]
+    session.add_all(allocations)
     session.flush()
-    return allocation
+    return allocations
 
 
 def release(session: Session, allocation: Allocation, quantity: int | None = None) -> int:

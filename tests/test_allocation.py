@@ -307,3 +307,48 @@ def test_an_order_routed_wms_by_hand_is_allocated_and_one_routed_away_lets_go(an
     db.atomic(routing.reroute, "SO-7", "STARSHIPIT", None)
     assert held("SO-7") == ({}, "PENDING")
     clean()
+
+
+# ---- a batch of orders in one transaction (the jobs' way) ------------------------------------------
+
+
+def test_a_batch_plans_each_order_against_what_the_ones_before_it_took(any_db_app):
+    floor([("SKU-A", "S-02", 3), ("SKU-A", "S-01", 3), ("SKU-A", "P-01", 2), ("SKU-B", "P-02", 1)])
+    first = wms_order("SO-1", [("SKU-A", 4)])
+    second = wms_order("SO-2", [("SKU-A", 3), ("SKU-B", 1)])
+    third = wms_order("SO-3", [("SKU-B", 1)])  # SKU-B is gone to SO-2: all or nothing, SO-3 waits
+    fourth = wms_order("SO-4", [("SKU-A", 1)])  # what SO-3 did not take is still there for SO-4
+    assert db.atomic(allocation.allocate_batch, [fourth, third, second, first]) == [
+        "ALLOCATED", "ALLOCATED", "AWAITING_STOCK", "ALLOCATED"]
+    assert held("SO-1") == ({("SKU-A", "P-01"): 2, ("SKU-A", "S-02"): 2}, "ALLOCATED")
+    assert held("SO-2") == ({("SKU-A", "S-02"): 1, ("SKU-A", "S-01"): 2, ("SKU-B", "P-02"): 1}, "ALLOCATED")
+    assert held("SO-3") == ({}, "AWAITING_STOCK")
+    assert held("SO-4") == ({("SKU-A", "S-01"): 1}, "ALLOCATED")
+    clean()
+
+
+def test_a_batch_skips_orders_that_are_gone_or_moved_on_and_allocates_the_rest(any_db_app):
+    floor([("SKU-A", "P-01", 5)])
+    shipped = wms_order("SO-1", status="SHIPPED")
+    elsewhere = wms_order("SO-2", route="STARSHIPIT")
+    good = wms_order("SO-3")
+    assert db.atomic(allocation.allocate_batch, [shipped, elsewhere, good, 999_999]) == [
+        "skipped", "skipped", "ALLOCATED", "skipped"]
+    assert held("SO-3") == ({("SKU-A", "P-01"): 1}, "ALLOCATED")
+    assert held("SO-1")[0] == {} and held("SO-2")[0] == {}
+    clean()
+
+
+def test_a_batch_refused_as_a_whole_is_allocated_one_order_at_a_time(any_db_app, monkeypatch):
+    from jobs import allocation as jobs
+
+    floor([("SKU-A", "P-01", 5)])
+    ids = [wms_order(f"SO-{n}") for n in range(3)]
+
+    def refused(session, order_ids):
+        raise ledger.InvalidMovement("a batch refused as a whole")
+
+    monkeypatch.setattr(allocation, "allocate_batch", refused)
+    assert jobs.allocate_orders(ids) == {"ALLOCATED": 3}
+    assert [held(f"SO-{n}")[1] for n in range(3)] == ["ALLOCATED"] * 3
+    clean()

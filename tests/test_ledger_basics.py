@@ -98,3 +98,25 @@ def test_stock_promised_to_an_order_cannot_be_adjusted_away_and_the_refusal_says
     assert level("P-01") == (3, 3)
     with db.reading() as session:
         assert ledger.check(session) == []
+
+
+def test_many_reservations_at_once_count_what_the_earlier_ones_took_and_a_refusal_writes_nothing(floor):
+    db.atomic(adjust_stock, sku="SKU-1", location="P-01", quantity=5, reason="found")
+
+    def reserve(session, units):
+        from app.catalog import get_product
+        from app.warehouses import find_location
+
+        product = get_product(session, "SKU-1")
+        place = find_location(session, get_warehouse(session).id, "P-01")
+        return ledger.allocate_many(session, [ledger.Reservation(product.id, place, n, f"ORD-{i}")
+                                              for i, n in enumerate(units)])
+
+    with pytest.raises(ledger.InsufficientStock, match=r"only 1 free at P-01, 2 asked"):
+        db.atomic(reserve, [3, 1, 2])
+    assert level("P-01") == (5, 0)
+    made = db.atomic(reserve, [3, 2])
+    assert [a.quantity for a in made] == [3, 2]
+    assert level("P-01") == (5, 5)
+    with db.reading() as session:
+        assert ledger.check(session) == []

@@ -55,7 +55,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import event, func, select
@@ -75,7 +76,7 @@ from app.models import (
     StockLevel,
 )
 from app.orders import mirror
-from app.replenishment import inbound_arrivals
+from app.replenishment import INBOUND_PAGE, inbound_arrivals, inbound_arrivals_many
 from app.replenishment_rules import oldest_arrival
 from app.timeutil import utcnow
 
@@ -117,6 +118,7 @@ class Candidate:
     pick_sequence: int | None
     free: int  # on hand less allocated
     arrived: int | None = None  # the ledger id of the inbound movement that brought its oldest unit
+    on_hand: int = 0  # what the location holds (free or allocated): whose oldest unit `arrived` is
 
 
 def _key(candidate: Candidate) -> tuple:
@@ -210,68 +212,158 @@ def allocate_order(session: Session, order: Order) -> Allocated:
     """Reserve stock for the order's lines (see the module's docstring); the order row must be
     locked by the caller (mirror.lock_existing). Refuses (Conflict) an order it may not allocate."""
     check_allocatable(order)
-    lines = mirror.lines_of(session, order)
-    held_by_line: dict[int, int] = {}
-    for allocation in mirror.open_allocations(session, [line.id for line in lines]):
-        held_by_line[allocation.order_line_id] = held_by_line.get(allocation.order_line_id, 0) + allocation.quantity
-    needs = {line.id: still_needed(line.quantity, line.shipped_quantity, held_by_line.get(line.id, 0)) for line in lines}
-    wanting = [line for line in lines if needs[line.id] > 0]
-    result = Allocated(order.id, order.order_number, order.status)
+    return allocate_locked(session, [order])[0]
 
-    product_ids = sorted({line.product_id for line in wanting if line.product_id is not None})
-    candidates, locations = _locked_candidates(session, order.warehouse_id, product_ids)
-    free = {key: c.free for key, c in candidates.items()}  # (product_id, location_id) -> free, as planned
-    legs: list[tuple[OrderLine, Candidate, int]] = []
-    for line in wanting:
-        taken = 0
-        if line.product_id is not None:  # an unknown SKU: nothing can be reserved for it
-            mine = [_with_free(c, free[key]) for key, c in candidates.items() if key[0] == line.product_id]
-            if ages_matter(mine, needs[line.id]):
-                mine = _aged(session, line.product_id, mine)
-            for candidate, quantity in plan(mine, needs[line.id]):
-                legs.append((line, candidate, quantity))
-                free[(line.product_id, candidate.location_id)] -= quantity
-                taken += quantity
-        if taken < needs[line.id]:
-            result.short[line.sku] = result.short.get(line.sku, 0) + needs[line.id] - taken
 
-    if result.short and not is_on(settings_store.effective(session, PARTIAL_SETTING)):
-        legs = []  # all or nothing: the free stock stays for the orders it can fill
-        result.released = release_unpicked(session, order)
-    for line, candidate, quantity in legs:
-        ledger.allocate(session, product_id=line.product_id, location=locations[candidate.location_id],
-                        quantity=quantity, reference=order.order_number, order_line_id=line.id)
-        result.reserved += quantity
+def allocate_batch(session: Session, order_ids: Iterable[int]) -> list[str]:
+    """A job's allocation of a batch of orders in one transaction: each order's outcome (ALLOCATED,
+    AWAITING_STOCK, or SKIPPED when it is gone or may no longer be allocated), lowest id first. The
+    order rows are locked in id order, then every balance the batch may take from, once."""
+    ids = sorted({int(i) for i in order_ids})
+    if not ids:
+        return []
+    statement = (select(Order).where(Order.id.in_(ids)).order_by(Order.id).with_for_update()
+                 .execution_options(populate_existing=True))
+    found = {order.id: order for order in session.scalars(statement)}
+    allocatable = [order for order in found.values() if refusal(order.route, order.status) is None]
+    done = {result.order_id: result.status for result in allocate_locked(session, allocatable)}
+    return [str(done.get(order_id, SKIPPED)) for order_id in ids]
 
-    if result.short:
-        status = OrderStatus.AWAITING_STOCK
-    elif not legs and fully_picked(session, lines):  # its totes hold everything (a line shrank after picking)
-        status = OrderStatus.PICKED
-    elif any(line.quantity > line.shipped_quantity for line in lines):
-        status = OrderStatus.ALLOCATED
-    else:  # nothing left to ship (no lines, or all shipped): its place in the workflow stays
-        status = OrderStatus.PENDING if order.status == OrderStatus.AWAITING_STOCK else order.status
-    _set_status(session, order, status, result)
-    result.status = order.status
+
+class _Line(NamedTuple):
+    """What allocation reads of an order line."""
+
+    id: int
+    order_id: int
+    product_id: int | None
+    sku: str
+    quantity: int
+    shipped: int
+
+
+def allocate_locked(session: Session, orders: list[Order]) -> list[Allocated]:
+    """Allocate these orders, locked and allocatable, in the given order (each order is planned
+    against what the ones before it took): their lines, what they hold and the candidate balances
+    are read once for all of them, and the ledger reserves every leg in one go."""
+    if not orders:
+        return []
+    lines = _lines_of(session, [order.id for order in orders])
+    held, picked = _held_by_line(session, [line.id for lines_ in lines.values() for line in lines_])
+    needs = {line.id: still_needed(line.quantity, line.shipped, held.get(line.id, 0))
+             for lines_ in lines.values() for line in lines_}
+    wanted: dict[int, set[int]] = {}  # warehouse -> products its orders still need
+    for order in orders:
+        wanted.setdefault(order.warehouse_id, set()).update(
+            line.product_id for line in lines.get(order.id, []) if needs[line.id] and line.product_id is not None)
+    candidates, locations = _locked_candidates_by_warehouse(session, wanted)
+    free = {key: c.free for key, c in candidates.items()}  # (product_id, location_id) -> free, as planned so far
+    by_product: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (warehouse, product) -> candidate keys
+    for key in candidates:
+        by_product.setdefault((locations[key[1]].warehouse_id, key[0]), []).append(key)
+    ages = Arrivals(session, candidates.items())
+    partial = None
+    results, legs = [], []
+    for order in orders:
+        result = Allocated(order.id, order.order_number, order.status)
+        mine_legs, taken_here = [], {}
+        for line in lines.get(order.id, []):
+            need, taken = needs[line.id], 0
+            if need and line.product_id is not None:  # an unknown SKU: nothing can be reserved for it
+                keys = by_product.get((order.warehouse_id, line.product_id), [])
+                mine = [_with_free(candidates[k], free[k] - taken_here.get(k, 0)) for k in keys]
+                if ages_matter(mine, need):
+                    mine = _aged(session, line.product_id, mine, ages)
+                for candidate, quantity in plan(mine, need):
+                    key = (line.product_id, candidate.location_id)
+                    mine_legs.append(ledger.Reservation(line.product_id, locations[candidate.location_id], quantity,
+                                                        order.order_number, line.id))
+                    taken_here[key] = taken_here.get(key, 0) + quantity
+                    taken += quantity
+            if taken < need:
+                result.short[line.sku] = result.short.get(line.sku, 0) + need - taken
+        if result.short:
+            if partial is None:
+                partial = is_on(settings_store.effective(session, PARTIAL_SETTING))
+            if not partial:  # all or nothing: the free stock stays for the orders it can fill
+                mine_legs, taken_here = [], {}
+                if any(held.get(line.id, 0) > picked.get(line.id, 0) for line in lines.get(order.id, [])):
+                    result.released = release_unpicked(session, order)
+        for key, quantity in taken_here.items():
+            free[key] -= quantity
+        result.reserved = sum(leg.quantity for leg in mine_legs)
+        legs += mine_legs
+        results.append(result)
+    ledger.allocate_many(session, legs)
+
+    awaiting = False
+    for order, result in zip(orders, results):
+        order_lines = lines.get(order.id, [])
+        if result.short:
+            status = OrderStatus.AWAITING_STOCK
+            awaiting = True
+        elif not result.reserved and covered_by_picks(order_lines, picked):  # its totes hold everything
+            status = OrderStatus.PICKED
+        elif any(line.quantity > line.shipped for line in order_lines):
+            status = OrderStatus.ALLOCATED
+        else:  # nothing left to ship (no lines, or all shipped): its place in the workflow stays
+            status = OrderStatus.PENDING if order.status == OrderStatus.AWAITING_STOCK else order.status
+        _set_status(session, order, status, result)
+        result.status = order.status
     session.flush()
-    if status == OrderStatus.AWAITING_STOCK:
+    if awaiting:
         _awaiting_now(session)
-    return result
+    return results
+
+
+def _lines_of(session: Session, order_ids: list[int]) -> dict[int, list[_Line]]:
+    rows = session.execute(
+        select(OrderLine.id, OrderLine.order_id, OrderLine.product_id, OrderLine.sku, OrderLine.quantity,
+               OrderLine.shipped_quantity)
+        .where(OrderLine.order_id.in_(order_ids)).order_by(OrderLine.id)
+    ).all()
+    lines: dict[int, list[_Line]] = {}
+    for row in rows:
+        lines.setdefault(row[1], []).append(_Line(*row))
+    return lines
+
+
+def _held_by_line(session: Session, line_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """What the lines hold in open allocations: ({line id: units, picked or not}, {line id: units picked})."""
+    held: dict[int, int] = {}
+    picked: dict[int, int] = {}
+    if not line_ids:
+        return held, picked
+    rows = session.execute(
+        select(Allocation.order_line_id, Allocation.picked, func.sum(Allocation.quantity))
+        .where(Allocation.order_line_id.in_(line_ids), Allocation.quantity > 0)
+        .group_by(Allocation.order_line_id, Allocation.picked)
+    ).all()
+    for line_id, is_picked, units in rows:
+        held[line_id] = held.get(line_id, 0) + int(units)
+        if is_picked:
+            picked[line_id] = picked.get(line_id, 0) + int(units)
+    return held, picked
+
+
+def covered_by_picks(lines: Iterable, picked: dict[int, int]) -> bool:
+    """Every line with something left to ship has all of it picked into totes (and there is one).
+    `lines` carry id, quantity and shipped (or shipped_quantity); `picked`: line id -> units picked."""
+    needed = {}
+    for line in lines:
+        shipped = line.shipped if isinstance(line, _Line) else line.shipped_quantity
+        if line.quantity > shipped:
+            needed[line.id] = line.quantity - shipped
+    return bool(needed) and all(picked.get(line_id, 0) >= units for line_id, units in needed.items())
 
 
 def fully_picked(session: Session, lines: list[OrderLine]) -> bool:
     """Every line with something left to ship has all of it picked into totes (and there is one)."""
-    picked: dict[int, int] = {}
-    for held in mirror.open_allocations(session, [line.id for line in lines]):
-        if held.picked:
-            picked[held.order_line_id] = picked.get(held.order_line_id, 0) + held.quantity
-    needed = {line.id: line.quantity - line.shipped_quantity for line in lines if line.quantity > line.shipped_quantity}
-    return bool(needed) and all(picked.get(line_id, 0) >= units for line_id, units in needed.items())
+    _held, picked = _held_by_line(session, [line.id for line in lines])
+    return covered_by_picks(lines, picked)
 
 
 def _with_free(candidate: Candidate, free: int) -> Candidate:
-    return candidate if candidate.free == free else Candidate(
-        candidate.location_id, candidate.code, candidate.type, candidate.pick_sequence, free, candidate.arrived)
+    return candidate if candidate.free == free else replace(candidate, free=free)
 
 
 def _set_status(session: Session, order: Order, status: str, result: Allocated) -> None:
@@ -299,45 +391,71 @@ def _locked_candidates(session: Session, warehouse_id: int, product_ids: list[in
     """The balances of these products at the warehouse's active pick and storage locations that
     hold free stock, locked (ledger.lock) and read again under the lock: ({(product_id,
     location_id): Candidate}, {location_id: Location})."""
-    if not product_ids:
-        return {}, {}
-    rows = session.execute(
-        select(StockLevel.product_id, Location)
-        .join(Location, Location.id == StockLevel.location_id)
-        .where(StockLevel.product_id.in_(product_ids), Location.warehouse_id == warehouse_id,
-               Location.type.in_([str(t) for t in ALLOCATABLE_TYPES]), Location.active,
-               StockLevel.on_hand > StockLevel.allocated)
-    ).all()
-    locations = {location.id: location for _product_id, location in rows}
-    levels = ledger.lock(session, [(product_id, location.id) for product_id, location in rows])
+    return _locked_candidates_by_warehouse(session, {warehouse_id: set(product_ids)})
+
+
+def _locked_candidates_by_warehouse(session: Session, wanted: dict[int, set[int]]):
+    """`_locked_candidates` for several warehouses at once ({warehouse id: product ids}): one
+    read per warehouse, then one lock of every balance found, in the ledger's fixed order."""
+    locations: dict[int, Location] = {}
+    keys = []
+    for warehouse_id, product_ids in sorted(wanted.items()):
+        if not product_ids:
+            continue
+        rows = session.execute(
+            select(StockLevel.product_id, Location)
+            .join(Location, Location.id == StockLevel.location_id)
+            .where(StockLevel.product_id.in_(sorted(product_ids)), Location.warehouse_id == warehouse_id,
+                   Location.type.in_([str(t) for t in ALLOCATABLE_TYPES]), Location.active,
+                   StockLevel.on_hand > StockLevel.allocated)
+        ).all()
+        for product_id, location in rows:
+            locations[location.id] = location
+            keys.append((product_id, location.id))
+    levels = ledger.lock(session, keys)
     candidates = {}
     for (product_id, location_id), level in levels.items():
         location = locations[location_id]
         free = level.on_hand - level.allocated
         if free > 0:
             candidates[(product_id, location_id)] = Candidate(location_id, location.code, location.type,
-                                                              location.pick_sequence, free)
+                                                              location.pick_sequence, free, on_hand=level.on_hand)
     return candidates, locations
 
 
-def _aged(session: Session, product_id: int, candidates: list[Candidate]) -> list[Candidate]:
+class Arrivals:
+    """When the oldest unit still at each non-pick candidate arrived (the ledger id of the inbound
+    movement that brought it), read once per transaction: on the first question, for every
+    non-pick candidate at once (one statement); allocating moves no stock, so the answers hold for
+    a whole batch."""
+
+    def __init__(self, session: Session, candidates: Iterable[tuple[tuple[int, int], Candidate]]) -> None:
+        self.session = session
+        self.on_hand = {key: c.on_hand for key, c in candidates if c.type != LocationType.PICK}
+        self.known: dict[tuple[int, int], int | None] | None = None
+
+    def of(self, product_id: int, candidate: Candidate) -> int | None:
+        key = (product_id, candidate.location_id)
+        if self.known is None:
+            self.known = {}
+            for read, page in inbound_arrivals_many(self.session, sorted(self.on_hand)).items():
+                if len(page) < INBOUND_PAGE or sum(a.quantity for a in page) >= self.on_hand[read]:
+                    arrival = oldest_arrival(page, self.on_hand[read])
+                    self.known[read] = arrival.movement_id if arrival else None
+        if key not in self.known:  # more inbound movements than a page, or not a candidate read at first
+            on_hand = self.on_hand.get(key, candidate.on_hand)
+            arrival = oldest_arrival(inbound_arrivals(self.session, product_id, candidate.location_id), on_hand)
+            self.known[key] = arrival.movement_id if arrival else None
+        return self.known[key]
+
+
+def _aged(session: Session, product_id: int, candidates: list[Candidate], arrivals: Arrivals | None = None) -> list[Candidate]:
     """The candidates with the arrival of their oldest unit filled in (non-pick ones; pick faces go
     by sequence)."""
-    aged = []
-    for candidate in candidates:
-        if candidate.type == LocationType.PICK or candidate.free <= 0:
-            aged.append(candidate)
-            continue
-        on_hand = session.execute(
-            select(StockLevel.on_hand).where(StockLevel.product_id == product_id,
-                                             StockLevel.location_id == candidate.location_id)
-        ).scalar() or 0
-        arrival = oldest_arrival(inbound_arrivals(session, product_id, candidate.location_id), on_hand)
-        aged.append(Candidate(candidate.location_id, candidate.code, candidate.type, candidate.pick_sequence,
-                              candidate.free, arrival.movement_id if arrival else None))
-    return aged
-
-
+    if arrivals is None:
+        arrivals = Arrivals(session, [((product_id, c.location_id), c) for c in candidates])
+    return [c if c.type == LocationType.PICK or c.free <= 0 else replace(c, arrived=arrivals.of(product_id, c))
+            for c in candidates]
 
 
 def release_unpicked(session: Session, order: Order) -> int:
