@@ -24,6 +24,27 @@ def init_db():
     click.echo("database is up to date")
 
 
+def _account_change(action, *args, **kwargs):
+    """Run one of app.accounts' use cases in a transaction; a refusal is the command's error, in words."""
+    from app.errors import WmsError
+
+    try:
+        return db.atomic(action, *args, **kwargs)
+    except WmsError as error:
+        raise click.ClickException(error.message) from None
+
+
+def _user_id(name: str) -> int:
+    from app.accounts import find_user
+    from app.errors import WmsError
+
+    try:
+        with db.reading() as session:
+            return find_user(session, name).id
+    except WmsError as error:
+        raise click.ClickException(error.message) from None
+
+
 @main.command("create-user")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["picker", "manager", "admin"]), default="picker", show_default=True)
@@ -31,13 +52,52 @@ def init_db():
 def create_user(name, role, password):
     """Add a person who signs in."""
     from app.accounts import create_user as create
-    from app.errors import WmsError
 
-    try:
-        user = db.atomic(create, username=name, password=password, role=role)
-    except WmsError as error:
-        raise click.ClickException(error.message) from None
+    user = _account_change(create, username=name, password=password, role=role)
     click.echo(f"created {user.role} {user.username}")
+
+
+@main.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["picker", "manager", "admin"]))
+def set_role(name, role):
+    """Give a user another role (the last active admin stays an admin)."""
+    from app.accounts import set_role as change
+
+    user = _account_change(change, _user_id(name), role)
+    click.echo(f"{user.username} is a {user.role}")
+
+
+@main.command("reset-password")
+@click.argument("name")
+@click.option("--password", default=None, help="The new password; without it one is made and printed once.")
+def reset_password(name, password):
+    """Give a user a new password: the one given, or one made and printed once."""
+    from app.accounts import reset_password as reset
+
+    done = _account_change(reset, _user_id(name), password)
+    click.echo(f"new password for {done.user.username}: {done.made}" if done.made
+               else f"password of {done.user.username} changed")
+
+
+@main.command("deactivate-user")
+@click.argument("name")
+def deactivate_user(name):
+    """Sign a user out at their next request and refuse their sign-in (never the last active admin)."""
+    from app.accounts import set_active
+
+    user = _account_change(set_active, _user_id(name), False)
+    click.echo(f"{user.username} is deactivated")
+
+
+@main.command("reactivate-user")
+@click.argument("name")
+def reactivate_user(name):
+    """Let a deactivated user sign in again."""
+    from app.accounts import set_active
+
+    user = _account_change(set_active, _user_id(name), True)
+    click.echo(f"{user.username} is active again")
 
 
 @main.command("create-token")
@@ -46,7 +106,29 @@ def create_token(name):
     """Make an API token; prints only the token."""
     from app.accounts import create_token as create
 
-    click.echo(db.atomic(create, name))
+    click.echo(_account_change(create, name))
+
+
+@main.command("list-tokens")
+def list_tokens():
+    """Every API token: id, status, created, last used, name (never the token: only its digest is kept)."""
+    from app.accounts import list_tokens as tokens
+
+    with db.reading() as session:
+        for row in tokens(session):
+            used = row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at else "never"
+            click.echo(f"{row.id}\t{'active' if row.active else 'revoked'}\t"
+                       f"{row.created_at.strftime('%Y-%m-%d %H:%M')}\t{used}\t{row.name}")
+
+
+@main.command("revoke-token")
+@click.argument("token_id")
+def revoke_token(token_id):
+    """Revoke an API token by its id (see list-tokens): the API refuses it from then on."""
+    from app.accounts import revoke_token as revoke
+
+    row = _account_change(revoke, token_id)
+    click.echo(f"token {row.id} ({row.name}) is revoked")
 
 
 @main.command("seed-demo")

@@ -15,7 +15,10 @@ NAV_ITEMS = [
     ("locations.index", "Locations", Role.PICKER),
     ("orders.index", "Orders", Role.PICKER),
     ("picking.index", "Pick", Role.PICKER),
+    ("problems.new", "Report a problem", Role.PICKER),
+    ("problems.index", "Problem reports", Role.MANAGER),
     ("admin.settings", "Settings", Role.MANAGER),
+    ("users.index", "Users", Role.ADMIN),
 ]
 
 HOME_TILES = [
@@ -29,7 +32,9 @@ HOME_TILES = [
     ("picking.index", "Pick", Role.PICKER, "Pick orders into totes, stop by stop"),
     ("packing.index", "Pack", Role.PICKER, "Scan a tote, check each item, print the label"),
     ("replenishment.tasks", "Replenish", Role.PICKER, "Fill pick faces from storage"),
+    ("problems.new", "Report a problem", Role.PICKER, "Damaged, missing or found stock, for a manager to approve"),
     ("inventory.adjust", "Adjust stock", Role.MANAGER, "Found, damaged, lost, corrections"),
+    ("problems.index", "Problem reports", Role.MANAGER, "Pickers' reports waiting for approval"),
     ("purchase_orders.index", "Purchase orders", Role.MANAGER, "What suppliers are sending, and when"),
     ("stocktakes.index", "Stocktakes", Role.MANAGER, "Counts, variances, recounts and approval"),
     ("replenishment.rules", "Pick face min/max", Role.MANAGER, "When and how far to refill pick faces"),
@@ -42,6 +47,7 @@ HOME_TILES = [
     ("orders.discrepancies", "Discrepancies", Role.MANAGER, "Shipped stock that was not on hand"),
     ("orders.failed_events", "Failed events", Role.MANAGER, "Webhooks that could not be applied"),
     ("admin.settings", "Settings", Role.MANAGER, "Starshipit keys and webhook secret"),
+    ("users.index", "Users", Role.ADMIN, "Who signs in, their roles; API tokens"),
 ]
 
 
@@ -68,8 +74,8 @@ def _register_optional(app: Flask) -> None:
     import importlib
 
     for name in ("site", "products", "locations", "inventory", "moves", "orders", "admin", "purchase_orders",
-                 "receiving", "putaway", "stocktakes", "replenishment", "reason_codes", "routing",
-                 "labels", "package_sizes", "picking", "packing", "outbound"):
+                 "receiving", "putaway", "stocktakes", "replenishment", "reason_codes", "routing", "offline",
+                 "labels", "package_sizes", "picking", "packing", "outbound", "users", "problems"):
         try:
             module = importlib.import_module(f"app.web.{name}")
         except ModuleNotFoundError as error:
