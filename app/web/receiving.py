@@ -19,7 +19,7 @@ from app.inbound.purchase_orders import get_purchase_order
 from app.models import Role, Warehouse
 from app.security import requires
 from app.warehouses import find_location, get_warehouse
-from app.web.scan_labels import check_scan
+from app.web.scan_labels import scan_check_answer
 from app.web.site import current_warehouse
 
 bp = Blueprint("receiving", __name__, url_prefix="/receiving")
@@ -103,7 +103,8 @@ def check():
     {"label": "..."} (and "quantity" for a GS1 label that counts its units) or a 4xx error."""
     with db.reading() as session:
         site = get_warehouse(session, request.args.get("warehouse", ""))
-        answer = check_scan(session, site.id, request.args.get("kind", "") or "location", request.args.get("code", ""))
+        answer = scan_check_answer(session, site.id, request.args.get("kind", "") or "location",
+                                   request.args.get("code", ""))
     return jsonify(answer)
 
 

@@ -45,6 +45,6 @@ def check_answer(label: str, kind: str, code) -> dict:
     return answer
 
 
-def check_scan(session: Session, warehouse_id: int, kind: str, code: str, *, reason_hint: bool = False) -> dict:
+def scan_check_answer(session: Session, warehouse_id: int, kind: str, code: str, *, reason_hint: bool = False) -> dict:
     """`label_scan`'s label as a scan check's JSON answer (`check_answer`)."""
     return check_answer(label_scan(session, warehouse_id, kind, code, reason_hint=reason_hint), kind, code)
