@@ -68,9 +68,11 @@ def claim(session: Session, client_id, action: str, *, user_id: int | None = Non
     action = action[:ACTION_MAX]
     values = {"client_id": client_id, "action": action, "user_id": user_id, "applied_at": utcnow()}
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ClientAction)
-    result = session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["client_id"]))
-    if result.rowcount == 1:
+    table = ClientAction.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    inserted = session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["client_id"])
+                               .returning(table.c.client_id)).first()
+    if inserted is not None:
         return client_id
     before = session.exec(select(ClientAction).where(ClientAction.client_id == client_id)).one()
     raise AlreadyApplied(client_id=client_id, action=before.action, applied_at=before.applied_at,

@@ -63,7 +63,7 @@ def move():
         posted = db.atomic(
             transfer_stock, sku=values["product"], from_location=values["from_location"],
             to_location=values["to_location"], quantity=values["quantity"], reason=values["reason"] or None,
-            warehouse=current_warehouse_code(""), user_id=current_user.id,
+            warehouse=current_warehouse_code(""), user_id=current_user.id, client_id=request.headers.get("X-Client-Id"),
         )
     except WmsError as error:
         if request.htmx:

@@ -102,7 +102,7 @@ def pack(order_number: str):
             raise ValidationFailed("scan every item into the box before packing", field="lines")
         package = _package(form)
         db.atomic(packing.pack_order, order_number, items=dict(tally), package=package,
-                        user_id=current_user.id)
+                  user_id=current_user.id, client_id=request.headers.get("X-Client-Id"))
     except WmsError as error:
         with db.reading() as session:
             try:

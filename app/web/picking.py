@@ -107,7 +107,8 @@ def pick(job_id: int):
 
     def run(session):
         return picking.record_pick(session, job_id, location=values["location"], sku=values["sku"],
-                                   quantity=quantity, tote=values["tote"], user_id=current_user.id)
+                                   quantity=quantity, tote=values["tote"], user_id=current_user.id,
+                                   client_id=request.headers.get("X-Client-Id"))
 
     return _answered(job_id, "pick", run, values)
 
@@ -120,7 +121,8 @@ def short(job_id: int):
 
     def run(session):
         return picking.record_short(session, job_id, location=values["location"], sku=values["sku"],
-                                    found=values["found"], user_id=current_user.id)
+                                    found=values["found"], user_id=current_user.id,
+                                    client_id=request.headers.get("X-Client-Id"))
 
     return _answered(job_id, "short", run, values)
 

@@ -69,7 +69,7 @@ def put():
         done = db.atomic(
             putaway.put_away, warehouse=site.code, task=values["task"].strip() or None,
             from_location=values["from_location"], product=values["product"], quantity=values["quantity"].strip() or None,
-            location=values["location"], user_id=current_user.id,
+            location=values["location"], user_id=current_user.id, client_id=request.headers.get("X-Client-Id"),
         )
     except WmsError as error:
         if request.htmx:

@@ -174,7 +174,7 @@ def confirm(po_number: str):
         if not tally:
             raise ValidationFailed("scan at least one product before confirming", field="lines")
         done = db.atomic(receiving.receive, po_number=po_number, location=location, lines=tally,
-                         user_id=current_user.id)
+                         user_id=current_user.id, client_id=request.headers.get("X-Client-Id"))
     except WmsError as error:
         with db.reading() as session:
             try:

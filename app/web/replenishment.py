@@ -73,7 +73,8 @@ def complete(task_id: int):
         for name in SCANS:
             if not values[name]:
                 raise ValidationFailed(ASK[name], field=name)
-        done = db.atomic(replenishment.complete_task, task_id, user_id=current_user.id, **values)
+        done = db.atomic(replenishment.complete_task, task_id, user_id=current_user.id,
+                         client_id=request.headers.get("X-Client-Id"), **values)
     except WmsError as error:
         return _task_page(task_id, values, error, status=error.status)
     return _task_page(task_id, done=done)

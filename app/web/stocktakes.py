@@ -228,7 +228,7 @@ def count_set(row_id: int):
 def _counted(row_id: int, values: dict, *, add=None, counted=None):
     try:
         done = db.atomic(counting.record_count_at, row_id, product=values["product"], add=add, counted=counted,
-                         user_id=current_user.id)
+                         user_id=current_user.id, client_id=request.headers.get("X-Client-Id"))
     except WmsError as error:
         if request.htmx:
             return render_template("stocktakes/_count_answer.html", error=error), error.status
