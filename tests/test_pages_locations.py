@@ -164,3 +164,50 @@ def test_picker_may_look_but_not_change_locations(app, picker):
     assert picker.post("/locations/warehouses", data={"code": "X", "name": "Y"}).status_code == 403
     assert picker.post("/locations/warehouses/MAIN/default").status_code == 403
     assert location_count() == before
+
+
+def add_many_bins():
+    """60 locations: 30 in zone A, 25 in zone B, 5 without a zone."""
+    def build(session):
+        site = get_warehouse(session)
+        for n in range(30):
+            create_location(session, warehouse=site, code=f"A-{n:02d}", type="pick" if n < 3 else "storage", zone="A",
+                            pick_sequence=n)
+        for n in range(25):
+            create_location(session, warehouse=site, code=f"B-{n:02d}", type="storage", zone="B")
+        for n in range(5):
+            create_location(session, warehouse=site, code=f"X-{n:02d}", type="receiving")
+
+    db.atomic(build)
+
+
+def test_more_than_a_page_of_locations_opens_on_its_zones_folded_with_their_counts(app, picker):
+    add_many_bins()
+    html = picker.get("/locations/").get_data(as_text=True)
+    assert codes_in(html) == []  # no location listed until a zone is opened or a search made
+    zones = re.findall(r'data-zone="([^"]+)"', html)
+    counts = re.findall(r'data-testid="zone-count">([\d,]+)<', html)
+    assert list(zip(zones, counts)) == [("A", "30"), ("B", "25"), ("-", "5")]
+    assert "27 storage · 3 pick" in html
+    assert 'data-testid="location-search"' in html.split('data-testid="zones"')[0]  # search comes first
+
+
+def test_opening_a_folded_zone_shows_its_first_locations_and_a_way_to_all(app, picker):
+    add_many_bins()
+    html = picker.get("/locations/?zone=A&peek=1", headers=HTMX).get_data(as_text=True)
+    assert "<html" not in html
+    assert codes_in(html) == [f"A-{n:02d}" for n in range(20)]
+    assert 'data-testid="zone-all"' in html and "All 30 in zone A" in html
+    without = picker.get("/locations/?zone=-&peek=1", headers=HTMX).get_data(as_text=True)
+    assert codes_in(without) == [f"X-{n:02d}" for n in range(5)] and "zone-all" not in without
+
+
+def test_a_zone_pages_through_its_locations_and_a_search_lists_under_zone_headings(app, picker):
+    add_many_bins()
+    assert len(codes_in(picker.get("/locations/?zone=A").get_data(as_text=True))) == 30
+    html = picker.get("/locations/?q=-").get_data(as_text=True)  # every code has a dash: all 60
+    assert len(codes_in(html)) == 50 and "page=2" in html
+    assert "<h2>Zone A</h2>" in html and "<h2>Zone B</h2>" in html and "<h2>No zone</h2>" not in html
+    second = picker.get("/locations/?q=-&page=2").get_data(as_text=True)
+    assert codes_in(second) == [f"B-{n:02d}" for n in range(20, 25)] + [f"X-{n:02d}" for n in range(5)]
+    assert "<h2>Zone B</h2>" in second and "<h2>No zone</h2>" in second  # locations without a zone come last

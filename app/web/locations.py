@@ -1,8 +1,13 @@
-"""Locations and warehouses: bins by zone and type, labels to print, the default warehouse."""
+"""Locations and warehouses: bins by zone and type, labels to print, the default warehouse.
+
+The list fits a hand: search first; a warehouse of more than a page of locations opens on its zones,
+folded, each with its count and its types (opening one shows its first ZONE_PEEK locations; "all"
+pages through the zone); a search, a zone or a type lists the locations found, a page at a time,
+under their zones' headings."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import or_
+from sqlalchemy import case, func, or_
 from sqlmodel import select
 
 from app import bounds, db
@@ -24,7 +29,9 @@ from app.web.products import page_number
 
 bp = Blueprint("locations", __name__, url_prefix="/locations")
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
+ZONE_PEEK = 20  # locations shown when a folded zone is opened
+NO_ZONE = "-"  # the zone filter's value for locations without a zone (a zone code is never a lone dash)
 LOCATION_TYPES = sorted(str(t) for t in PHYSICAL_TYPES)
 
 
@@ -35,14 +42,16 @@ def _physical(statement, warehouse_id: int):
 def find_locations(session, warehouse_id: int, *, zone: str = "", type: str = "", query: str = "", limit=None, offset=0):
     """Physical locations of a warehouse in walking order, filtered by zone, type and code or barcode."""
     statement = _physical(select(Location), warehouse_id)
-    if zone:
+    if zone == NO_ZONE:
+        statement = statement.where(Location.zone.is_(None))
+    elif zone:
         statement = statement.where(Location.zone == zone)
     if type:
         statement = statement.where(Location.type == type)
     if query:
         like = f"%{query}%"
         statement = statement.where(or_(Location.code.ilike(like), Location.barcode == query))
-    statement = statement.order_by(Location.zone, Location.pick_sequence, Location.code).offset(offset)
+    statement = statement.order_by(Location.zone.is_(None), Location.zone, Location.pick_sequence, Location.code).offset(offset)
     if limit:
         statement = statement.limit(limit)
     return list(session.exec(statement))
@@ -51,6 +60,23 @@ def find_locations(session, warehouse_id: int, *, zone: str = "", type: str = ""
 def zones_of(session, warehouse_id: int) -> list[str]:
     statement = _physical(select(Location.zone).distinct(), warehouse_id).where(Location.zone.is_not(None))
     return sorted(session.exec(statement))
+
+
+def zone_counts(session, warehouse_id: int) -> list[dict]:
+    """Each zone of a warehouse (None: locations without one, last) with how many locations it holds,
+    how many are inactive, and its types with their counts."""
+    statement = _physical(
+        select(Location.zone, Location.type, func.count(), func.sum(case((Location.active, 0), else_=1)))
+        .group_by(Location.zone, Location.type), warehouse_id)
+    zones: dict = {}
+    for zone, kind, count, inactive in session.exec(statement):
+        entry = zones.setdefault(zone, {"zone": zone, "count": 0, "inactive": 0, "types": []})
+        entry["count"] += count
+        entry["inactive"] += int(inactive or 0)
+        entry["types"].append((kind, count))
+    for entry in zones.values():
+        entry["types"].sort(key=lambda pair: (-pair[1], pair[0]))
+    return sorted(zones.values(), key=lambda entry: (entry["zone"] is None, entry["zone"] or ""))
 
 
 def _filters() -> dict:
@@ -70,16 +96,25 @@ def _filters() -> dict:
 def index():
     filters = _filters()
     page = page_number()
+    peek = request.htmx and request.args.get("peek") == "1" and bool(filters["zone"])
     with db.reading() as session:
         site = get_warehouse(session, filters["warehouse"] or None)
-        rows = find_locations(
+        zones = zone_counts(session, site.id)
+        total = sum(entry["count"] for entry in zones)
+        folded = not (filters["zone"] or filters["type"] or filters["q"]) and total > PAGE_SIZE
+        size = ZONE_PEEK if peek else PAGE_SIZE
+        rows = [] if folded else find_locations(
             session, site.id, zone=filters["zone"], type=filters["type"], query=filters["q"],
-            limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE,
+            limit=size + 1, offset=0 if peek else (page - 1) * size,
         )
         context = dict(
-            site=site, warehouses=list_warehouses(session), zones=zones_of(session, site.id), types=LOCATION_TYPES,
-            locations=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page, filters=filters,
+            site=site, warehouses=list_warehouses(session), zones=[e["zone"] for e in zones if e["zone"]],
+            zone_counts=zones, types=LOCATION_TYPES, folded=folded, total=total, no_zone=NO_ZONE,
+            locations=rows[:size], has_next=len(rows) > size, page=page, filters=filters,
+            zone_total=next((e["count"] for e in zones if (e["zone"] or NO_ZONE) == filters["zone"]), 0),
         )
+    if peek:
+        return render_template("locations/_zone.html", **context)
     template = "locations/_results.html" if request.htmx else "locations/index.html"
     return render_template(template, **context)
 
