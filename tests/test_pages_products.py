@@ -40,12 +40,19 @@ def test_full_page_has_the_search_box_wired_for_active_search(app, picker):
     assert 'hx-trigger="input changed delay:250ms, search"' in html
 
 
-def test_the_list_is_paginated(app, picker):
+def test_the_list_is_paginated_in_pages_that_fit_a_hand(app, picker):
     db.atomic(lambda s: [create_product(s, sku=f"P{n:03}", name=f"Part {n}") for n in range(55)])
     first = picker.get("/products/").get_data(as_text=True)
     second = picker.get("/products/?page=2").get_data(as_text=True)
-    assert "P000" in first and "P054" not in first and "page=2" in first
-    assert "P054" in second and "P000" not in second
+    third = picker.get("/products/?page=3").get_data(as_text=True)
+    assert "P000" in first and "P024" in first and "P025" not in first and "page=2" in first
+    assert "P025" in second and "P049" in second and "P000" not in second and "P050" not in second
+    assert "P054" in third and "page=4" not in third
+
+
+def test_the_search_comes_before_the_managers_buttons(app, manager):
+    html = manager.get("/products/").get_data(as_text=True)
+    assert html.index('data-testid="product-search"') < html.index("New product")
 
 
 def test_manager_creates_a_product_with_several_barcodes(app, manager):

@@ -16,7 +16,7 @@ from app.web.uploads import import_page
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # compact rows of about 60 px: a page is some 1,500 px on a phone, not 10,000
 
 
 MAX_PAGE = 10_000
