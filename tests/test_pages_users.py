@@ -414,3 +414,48 @@ def test_every_users_form_carries_a_csrf_token_and_a_post_without_it_changes_not
     token = re.search(r'name="csrf_token" value="([^"]+)"', said(client.get(f"/users/{dana}"))).group(1)
     assert client.post(f"/users/{dana}/role", data={"role": "manager", "csrf_token": token}).status_code == 302
     assert users()["dana"][0] == "manager"
+
+
+# ---- two admins at once (PostgreSQL) ------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(postgres_url):
+    """The last-admin rule holds under contention: while one admin's demotion of the other is in
+    its transaction, the other's demotion of the first waits for the lock on the admins, then sees
+    itself refused. Without the lock both would see two admins, and none would be left."""
+    import threading
+
+    from sqlmodel import Session
+
+    from tests.conftest import _seed_basics
+
+    app = make_app(postgres_url)
+    with app.app_context():
+        _seed_basics()
+        first, boss = user_id("admin"), add_user("boss", "admin")
+        with Session(db.engine(), expire_on_commit=False) as session:  # the first admin's request, mid-way
+            accounts.set_role(session, boss, "manager", actor_id=first)
+            outcome = {}
+
+            def boss_demotes_the_first():
+                with app.app_context():
+                    try:
+                        db.atomic(accounts.set_role, first, "manager", actor_id=boss)
+                        outcome["boss"] = "done"
+                    except Conflict as refused:
+                        outcome["boss"] = refused.message
+
+            other = threading.Thread(target=boss_demotes_the_first)
+            other.start()
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            with db.engine().connect() as watch:
+                while watch.execute(waiting).scalar_one() == 0 and other.is_alive():
+                    watch.rollback()
+            session.commit()
+        other.join()
+        assert outcome["boss"] == "admin is the last active admin and must stay an admin: make another user admin first"
+        assert {name: row[:2] for name, row in users().items() if name in ("admin", "boss")} == {
+            "admin": ("admin", True), "boss": ("manager", True)}
+    app.extensions["wms.engine"].dispose()
