@@ -196,6 +196,8 @@ def test_a_role_that_does_not_exist_is_refused_in_words(admin, role):
 def test_an_admin_cannot_demote_or_deactivate_themselves(admin):
     me = user_id("admin")
     add_user("second-admin", "admin")  # not the last admin either: the self rule alone refuses
+    own_page = said(admin.get(f"/users/{me}"))
+    assert 'data-testid="not-yourself"' in own_page and 'data-testid="deactivate"' not in own_page
     before = users()
     demoted = admin.post(f"/users/{me}/role", data={"role": "manager"})
     assert demoted.status_code == 409
