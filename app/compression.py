@@ -14,8 +14,11 @@ measures it). Two things get it there:
   the current version is answered with a year's `Cache-Control: public, max-age=31536000,
   immutable`, so a warm load fetches none of them; a changed file gets a new URL. Without the
   version (or with an old one) the answer keeps Flask's default (`no-cache`: revalidated each
-  time). Text files are read into memory before the answer goes out (they are small), so that
-  Flask-Compress compresses them like any other answer instead of skipping a streamed file.
+  time).
+- A text file sent whole with send_file (the static files, the service worker /sw.js) is read into
+  memory before the answer goes out (at most FILE_IN_MEMORY bytes), so that Flask-Compress
+  compresses it like any other answer instead of passing it by as a stream. Ranges and other
+  streams are left as they are.
 
 Pages also say `Vary: HX-Request`: the same URL answers a whole page or its htmx partial.
 """
@@ -26,6 +29,7 @@ import os
 
 from flask import Flask, request
 from flask_compress import Compress
+from werkzeug.wsgi import FileWrapper
 
 COMPRESSED_TYPES = [
     "text/html",
@@ -39,6 +43,7 @@ COMPRESSED_TYPES = [
     "text/plain",
 ]
 YEAR = 365 * 24 * 3600
+FILE_IN_MEMORY = 1024 * 1024
 
 _versions: dict[str, tuple[tuple[int, int], str]] = {}  # file -> ((mtime_ns, size), version)
 
@@ -53,6 +58,7 @@ def init_app(app: Flask) -> None:
     # after_request hooks, so it runs last, on the answer as the other hooks leave it.
     app.extensions["wms.compress"] = Compress(app)
     app.after_request(_vary_on_htmx)
+    app.after_request(_file_in_memory)  # registered after Compress: runs before it
     app.url_defaults(_version_static_urls)
     app.view_functions["static"] = _static_view(app.view_functions["static"])
 
@@ -99,12 +105,17 @@ def _static_view(view):
                 response.cache_control.no_cache = None
                 response.cache_control.max_age = YEAR
                 response.cache_control.immutable = True
-        if response.mimetype in COMPRESSED_TYPES and response.is_streamed:
-            response.direct_passthrough = False
-            response.make_sequence()  # the file's bytes in memory: compressible like any answer
         return response
 
     return static
+
+
+def _file_in_memory(response):
+    if (response.status_code == 200 and response.direct_passthrough and isinstance(response.response, FileWrapper)
+            and response.mimetype in COMPRESSED_TYPES and (response.content_length or 0) <= FILE_IN_MEMORY):
+        response.direct_passthrough = False
+        response.make_sequence()  # the file's bytes in memory: compressible like any answer
+    return response
 
 
 def _vary_on_htmx(response):

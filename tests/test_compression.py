@@ -142,3 +142,18 @@ def test_the_pages_link_their_static_files_by_versioned_url(app, picker):
     page = picker.get("/", headers={"Accept-Encoding": "identity"}).get_data(as_text=True)
 
     assert "/static/app.css?v=" in page and "/static/vendor/htmx-2.0.11.min.js?v=" in page
+
+
+def test_the_service_worker_script_is_compressed_and_still_revalidated_every_time(app):
+    answer = app.test_client().get("/sw.js", headers={"Accept-Encoding": "gzip"})
+
+    assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "gzip"
+    assert "max-age=0" in answer.headers["Cache-Control"]
+    assert b"addEventListener" in gzip.decompress(answer.data)
+
+
+def test_a_range_of_a_static_file_is_sent_as_asked_uncompressed(app):
+    answer = app.test_client().get("/static/app.css", headers={"Accept-Encoding": "gzip", "Range": "bytes=0-99"})
+
+    assert answer.status_code == 206 and len(answer.data) == 100
+    assert "Content-Encoding" not in answer.headers
