@@ -48,7 +48,6 @@ import os
 import random
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
@@ -61,6 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import percentiles, settle, start_server  # noqa: E402
 from bench.ledger import Database, _backend_pid, _cpu_seconds, bulk_load, make_app, place, simulate  # noqa: E402
 from bench.webhooks import cpu_seconds, machine_busy, wait_for_workers  # noqa: E402
 
@@ -91,11 +91,6 @@ def ean13(index: int) -> str:
 
 def po_number(user: int) -> str:
     return f"PO-BENCH-{user:02d}"
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, max(0, int(round(0.95 * len(ordered))) - 1))]
 
 
 # -- set-up ----------------------------------------------------------------------------------------
@@ -346,21 +341,6 @@ def client_process(url: str, kind: str, jobs: list[dict], options: dict, ready, 
 # -- the server ------------------------------------------------------------------------------------
 
 
-def start_server(url: str, logs: Path, workers: int):
-    """gunicorn wsgi:app as the Procfile runs it, with an access log of each request's time."""
-    from tests.support.processes import BIN, free_port, start, wms_env
-
-    port = free_port()
-    access = logs / f"access-{port}.log"
-    command = [
-        str(BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "5",
-        "--access-logfile", str(access), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s",
-    ]
-    env = wms_env(url, LOGIN_RATE_LIMIT="100000 per minute", REDIS_URL=None)
-    return start(command, env, logs / f"gunicorn-{port}.log", port), access
-
-
 def served(access: Path, start: int, end: int) -> dict[str, list[tuple[int, float]]]:
     """(status, server seconds) per kind of request, from the access log's bytes [start, end)."""
     found: dict[str, list[tuple[int, float]]] = {kind: [] for kind in KINDS}
@@ -375,17 +355,6 @@ def served(access: Path, start: int, end: int) -> dict[str, list[tuple[int, floa
                 if method == wanted and pattern.match(path):
                     found[kind].append((int(status), int(micros) / 1e6))
     return found
-
-
-def settle(access: Path, wait: float = 0.5) -> int:
-    """The access log's size once it has stopped growing (gunicorn logs after it answers)."""
-    size = access.stat().st_size
-    while True:
-        time.sleep(wait)
-        now = access.stat().st_size
-        if now == size:
-            return size
-        size = now
 
 
 def phase(server, access: Path, web_pids: list[int], built: dict, kind: str, pace: float, options,

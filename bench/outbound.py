@@ -69,7 +69,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -82,7 +81,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.inbound import CSRF, PASSWORD, Phone, pause, percentiles, settle, start_server  # noqa: E402
+from bench.common import floors, percentiles, settle, start_server  # noqa: E402
+from bench.inbound import CSRF, PASSWORD, Phone, pause  # noqa: E402
 from bench.ledger import Database, _cpu_seconds, bulk_load, make_app  # noqa: E402
 from bench.webhooks import cpu_seconds, machine_busy, process_tree, wait_for_workers  # noqa: E402
 
@@ -91,7 +91,6 @@ REDIS_URL = "redis://127.0.0.1:6379/15"  # the bench's own Redis database; only 
 CLIENT_PROCESSES = 4
 WRONG_EVERY = 25  # 1 pick scan in this many is a wrong one
 BATCH_ORDERS = 10  # orders per batch pick job (picking.DEFAULT_BATCH)
-FLOORS = ROOT.parent / "shared" / "bench" / "floors.sh"
 
 STOP = re.compile(r'data-testid="current-stop" data-stop="\d+" data-location="([^"]*)" data-sku="([^"]*)" '
                   r'data-tote="([^"]*)"')
@@ -744,19 +743,6 @@ def check_picked() -> str:
 
 
 # -- floors ---------------------------------------------------------------------------------------------
-
-
-def floors() -> dict:
-    """../shared/bench/floors.sh now: {'http': req/s, 'sql': tps, 'text': its lines}."""
-    done = subprocess.run(["bash", str(FLOORS), "--python", str(Path(sys.executable))], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    text_out = done.stdout.strip()
-    http = re.search(r"floor http: .*?: ([\d.]+) req/s", text_out)
-    sql = re.search(r"floor sql: .*?: ([\d.]+) tps", text_out)
-    if done.returncode != 0 or not http or not sql:
-        raise SystemExit(f"floors.sh failed ({done.returncode}):\n{text_out}\n{done.stderr[-2000:]}")
-    print(text_out, flush=True)
-    return {"http": float(http.group(1)), "sql": float(sql.group(1)), "text": text_out}
 
 
 # -- the run -----------------------------------------------------------------------------------------
