@@ -356,3 +356,57 @@ def test_the_same_location_code_in_two_warehouses_is_the_reporters_current_one(f
     made = report(kind="found", warehouse="NORTH", quantity=1)
     db.atomic(problems.approve, made.id, user_id=user_id("manager"))
     assert stock()[("NORTH", "A-01")] == 1 and stock()[("MAIN", "A-01")] == 10
+
+
+# ---- the API ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(floor):
+    from app.accounts import create_token
+    from tests.conftest import ApiClient
+
+    return ApiClient(floor.test_client(), db.atomic(create_token, "problem reports"))
+
+
+def test_the_api_reports_lists_approves_and_rejects(api):
+    made = api.post("/api/v1/problem-reports", json={"kind": "Damaged", "location": "a-01", "product": "9300000000011",
+                                                     "quantity": 2, "note": "wet"})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    body = made.get_json()
+    assert (body["status"], body["action"], body["to_location"], body["reported_by"], body["on_hand"]) == (
+        "open", "quarantine", "Q-01", None, 10)
+    assert body["created_at"].endswith("Z") and body["decided_at"] is None
+    listed = api.get("/api/v1/problem-reports").get_json()
+    assert [item["id"] for item in listed["items"]] == [body["id"]] and listed["next_offset"] is None
+    approved = api.post(f"/api/v1/problem-reports/{body['id']}/approve", json={"quantity": 1})
+    assert approved.status_code == 200, approved.get_data(as_text=True)
+    assert (approved.get_json()["status"], approved.get_json()["approved_quantity"]) == ("approved", 1)
+    assert stock()[("MAIN", "Q-01")] == 1 and ledger_is_clean()
+    again = api.post(f"/api/v1/problem-reports/{body['id']}/reject", json={"reason": "no"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "report_not_open"
+    other = api.post("/api/v1/problem-reports", json={"kind": "found", "location": "A-01", "product": "SKU-1",
+                                                      "quantity": 1}).get_json()
+    rejected = api.post(f"/api/v1/problem-reports/{other['id']}/reject", json={"reason": "seen twice"})
+    assert rejected.status_code == 200 and rejected.get_json()["decision_note"] == "seen twice"
+    assert [item["status"] for item in api.get("/api/v1/problem-reports?status=all").get_json()["items"]] == [
+        "rejected", "approved"]
+
+
+def test_the_api_refuses_in_words(api):
+    cases = [
+        ({"kind": "stolen", "location": "A-01", "product": "SKU-1", "quantity": 1}, 400, "kind"),
+        ({"kind": "missing", "location": "A-01", "product": "SKU-1", "quantity": 11}, 400, "quantity"),
+        ({"kind": "missing", "location": "A-01", "product": "SKU-1", "quantity": "1"}, 400, "quantity"),
+        ({"kind": "found", "location": "Z-9", "product": "SKU-1", "quantity": 1}, 404, "location"),
+        ({"kind": "found", "location": "A-01", "product": "NOPE", "quantity": 1}, 404, "product"),
+        ({"kind": "found", "location": "A-01", "product": "SKU-1", "quantity": 1, "extra": 1}, 400, "extra"),
+    ]
+    for body, status, field in cases:
+        answer = api.post("/api/v1/problem-reports", json=body)
+        assert answer.status_code == status, (body, answer.get_data(as_text=True))
+        assert answer.get_json()["error"]["field"] == field
+    assert api.post("/api/v1/problem-reports/999/approve", json={}).status_code == 404
+    assert api.post("/api/v1/problem-reports/0/approve", json={}).status_code == 400
+    with db.reading() as session:
+        assert session.exec(select(func.count()).select_from(ProblemReport)).one() == 0
