@@ -35,6 +35,11 @@ const DB_VERSION = 1;
 const QUEUE = "queue"; // {seq, clientId, url, method, headers, entries | body, contentType, summary, savedAt, tries}
 const CONFLICTS = "conflicts"; // {seq, clientId, url, summary, status, message, savedAt, at}
 
+// Scans that only check (the receive and pack pages add what the server answers to the receipt or
+// the box on the page): kept offline, they would be missing from it when it is confirmed. They go
+// to the network untouched, so offline they fail as "no connection" and are scanned again.
+const CHECKS_ONLY = [/^\/receiving\/po\/.+\/scan$/, /^\/packing\/.+\/scan$/];
+
 const OFFLINE_FLASH = '<div class="flash flash-info" data-testid="flash-offline">Saved on this phone: it is sent ' +
   "when you are back online</div>";
 
@@ -378,7 +383,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method === "POST") {
-    if (request.headers.has("X-Client-Id")) {
+    if (request.headers.has("X-Client-Id") && !CHECKS_ONLY.some((pattern) => pattern.test(url.pathname))) {
       event.respondWith(sendOrKeep(request));
     } else if (url.pathname === "/logout") {
       event.waitUntil(caches.delete(PAGES_CACHE)); // the next person on this phone reads none of it

@@ -196,3 +196,32 @@ def test_ten_moves_scanned_offline_are_applied_once_in_order_and_a_conflict_is_r
     # Online, the stock page comes from the server again: no saved copy.
     phone.goto(f"{server.url}/inventory/")
     assert phone.get_by_test_id("offline-copy").count() == 0
+
+
+def test_a_receive_scan_made_offline_is_refused_not_kept_as_it_only_checks_against_the_po(live_wms, phone):
+    # The receive page adds what the server answers to the receipt on the page: a scan kept offline
+    # would be missing from the receipt confirmed later, so the picker is told to scan it again.
+    server, app = live_wms
+    build_floor(app)
+    with app.app_context():
+        from app.inbound.purchase_orders import create_purchase_order
+
+        db.atomic(create_purchase_order, po_number="PO-1", supplier="Acme", lines=[("SKU-1", 10)])
+    context = phone.context
+    sign_in_page(phone, server.url, "picker")
+    phone.goto(f"{server.url}/receiving/po/PO-1")
+    phone.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    phone.reload()
+    phone.locator("form[data-ready]").first.wait_for(state="attached")
+    phone.get_by_test_id("scan-product").focus()
+
+    context.set_offline(True)
+    scan(phone, "SKU-1")
+    refused = phone.get_by_test_id("scan-log").locator("li[data-state=error]")
+    refused.wait_for()
+    assert "no connection" in refused.inner_text().lower()
+    assert phone.get_by_test_id("scan-log").locator("li[data-state=queued]").count() == 0
+    assert phone.evaluate(READ_QUEUE) == []
+    assert phone.get_by_test_id("offline-queue").is_hidden()
+    snap(phone, "5-receive-scan-offline-refused")
+    context.set_offline(False)
