@@ -6,6 +6,7 @@ from app.catalog import create_product
 from app.inventory import adjust_stock
 from app.warehouses import create_location, find_location, get_warehouse
 from tests.browser.conftest import sign_in_page
+from tests.support.layout import TOO_SMALL
 
 PAGES = [
     "/",
@@ -25,12 +26,6 @@ PAGES = [
     "/inventory/history?sku=SKU-LONG-000000000001",
     "/inventory/adjust",
 ]
-
-TOO_SMALL = """() => Array.from(document.querySelectorAll(
-    'button, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea, a.button, .tabs a'))
-  .filter((el) => el.offsetParent !== null)
-  .map((el) => [el.outerHTML.slice(0, 80), el.getBoundingClientRect().height])
-  .filter(([, height]) => height < 44)"""
 
 
 def build_floor(app) -> int:
