@@ -157,3 +157,14 @@ def test_a_range_of_a_static_file_is_sent_as_asked_uncompressed(app):
 
     assert answer.status_code == 206 and len(answer.data) == 100
     assert "Content-Encoding" not in answer.headers
+
+
+def test_static_files_are_compressed_under_gunicorns_file_wrapper(app):
+    """gunicorn hands send_file its own wsgi.file_wrapper: the file is compressed all the same."""
+    from gunicorn.http.wsgi import FileWrapper
+
+    client = app.test_client()
+    client.environ_base["wsgi.file_wrapper"] = FileWrapper
+    for path in ("/static/app.css", "/sw.js"):
+        answer = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+        assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "br", path
