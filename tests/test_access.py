@@ -68,7 +68,7 @@ def test_open_routes_answer_without_signing_in(guarded_app):
     assert client.get("/manifest.webmanifest").status_code == 200
     assert client.get("/sw.js").status_code == 200
     assert client.get("/static/app.css").status_code == 200
-    assert client.get("/static/scan.js").status_code == 200
+    assert client.get("/static/scanner.js").status_code == 200
     assert PUBLIC_ENDPOINTS == OPEN_TO_ALL
 
 

@@ -41,7 +41,7 @@ def test_the_move_page_has_big_scan_fields_in_order(floor, picker):
     assert positions == sorted(positions)
     assert html.count('class="scan"') == 4
     assert 'autocomplete="off"' in html and 'inputmode="numeric"' in html
-    assert "/static/scan.js" in html
+    assert "/static/scanner.js" in html
 
 
 def test_a_picker_moves_stock_with_htmx_and_gets_the_new_on_hand(floor, picker):

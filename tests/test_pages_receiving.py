@@ -79,7 +79,7 @@ def test_the_scan_page_starts_at_the_first_receiving_location_with_the_product_f
     for hook in ("receiving-location", "scan-product", "scan-quantity", "scan-add", "scan-log", "tally", "confirm-receipt",
                  "to-come-table"):
         assert f'data-testid="{hook}"' in html
-    assert "data-first autofocus" in html and "/static/scan-queue.js" in html
+    assert "data-first autofocus" in html and "/static/scanner.js" in html
     assert 'data-testid="receipts"' not in html and "exceptions-link" not in picker.get("/receiving/").get_data(as_text=True)
 
 

@@ -170,7 +170,13 @@ def test_a_wrong_scan_is_refused_under_its_field_keeping_the_scans_and_changes_n
     manager.post("/replenishment/rules", data={"sku": "SKU-1", "location": "P-01", "min": "5", "max": "20"})
     task_id = open_task_id()
     values = {"from_location": "S-01", "product": "SKU-1", "quantity": "18", "to_location": "P-01", **scans}
+    # The scanner (htmx): a red line for the log and the words under the field at fault (out of band).
     answer = picker.post(f"/replenishment/tasks/{task_id}/complete", data=values, headers={"HX-Request": "true"})
+    html = answer.get_data(as_text=True)
+    assert 400 <= answer.status_code < 500
+    assert f'id="{field}-error"' in html and words in html and 'data-testid="replenish-refused"' in html
+    # Without JavaScript: the page again, the scans kept.
+    answer = picker.post(f"/replenishment/tasks/{task_id}/complete", data=values)
     html = answer.get_data(as_text=True)
     assert 400 <= answer.status_code < 500
     assert f'id="{field}-error"' in html and words in html

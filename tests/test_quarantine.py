@@ -165,8 +165,8 @@ def test_stock_leaving_quarantine_needs_no_reason(api):
 def test_the_move_page_asks_why_when_the_destination_is_a_quarantine_location(floor):
     picker = sign_in(floor.test_client(), "picker")
     page = picker.get("/moves/").get_data(as_text=True)
-    assert "data-quarantine='[\"q-01\", \"quar-1\"]'" in page
-    assert '<template id="reason-field">' in page and "/static/move-reason.js" in page
+    assert "data-ask-values='[\"q-01\", \"quar-1\"]'" in page
+    assert '<template id="reason-field">' in page and "/static/scanner.js" in page
     assert 'name="reason"' not in page.split('<template id="reason-field">')[0]  # not in the form until asked
     check = picker.get("/moves/check?kind=location&code=quar-1", headers={"Accept": "application/json"})
     assert check.json == {"label": "Q-01 · quarantine · zone Q · needs a reason"}
