@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from app import db, ledger, replenishment
 from app.catalog import create_product
+from app.errors import ValidationFailed
 from app.inbound.purchase_orders import create_purchase_order
 from app.inventory import adjust_stock
 from app.models import Location, Movement, Product, PutawayTask, StockLevel
@@ -269,4 +270,7 @@ def test_a_pick_of_a_label_counting_more_than_the_stop_asks_is_refused_and_moves
     refused = picker.post(f"/picking/{job['id']}/pick", data={"location": "P-01", "sku": LABEL, "quantity": "",
                                                              "tote": "T-01"}, headers=HTMX)
     assert refused.status_code in (400, 409) and "flash-error" in refused.get_data(as_text=True)
+    with pytest.raises(ValidationFailed) as zero:
+        db.atomic(picking.record_pick, job["id"], location="P-01", sku=label(0), quantity=1, tote="T-01")
+    assert zero.value.field == "sku" and "this label counts 0 units" in zero.value.message  # the pick's own field
     assert (on_hand("P-01"), on_hand("T-01")) == (20, 0)

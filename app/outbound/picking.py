@@ -635,7 +635,7 @@ def record_pick(session: Session, job_id, *, location, sku, quantity, tote, user
     claim(session, client_id, "pick", user_id=user_id)
     job = _job(session, job_id)
     _require_open(job)
-    units = bounds.quantity(scans.count_of(sku) or quantity, "quantity")
+    units = bounds.quantity(scans.count_of(sku, "sku") or quantity, "quantity")
     place, scanned = _scanned_location(session, job.warehouse_id, location, "location")
     product, sku_text = _scanned_product(session, sku)
     bin_, tote_text = _scanned_location(session, job.warehouse_id, tote, "tote")
