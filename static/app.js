@@ -28,8 +28,9 @@
   // has set yet show this device's local time (app/web/site.py); offered on the warehouses page.
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
-  if (zone && document.cookie.indexOf("tz=" + encodeURIComponent(zone)) === -1) {
-    document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+  if (!/^[A-Za-z0-9_\/+-]{1,64}$/.test(zone)) zone = "";  // an IANA name needs no escaping in a cookie
+  if (zone && ("; " + document.cookie + ";").indexOf("; tz=" + zone + ";") === -1) {
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
   }
   function offerZone(root) {
     if (!zone) return;

@@ -1,7 +1,7 @@
 """Every page of every role fits a 360 px phone, and a handful of them in dark mode at 200% zoom.
 
-For the picker, the manager and the admin in turn, every page the role can reach is opened at
-360 x 740: the pages found by following links from the home page (as the hostile-form walk finds
+For the picker, the manager and the admin (in dark mode, checked as below) in turn, every page
+the role can reach is opened at 360 x 740: the pages found by following links from the home page (as the hostile-form walk finds
 its forms), plus every GET route of the app that needs no argument. On each page: no sideways
 scrolling; no button, field, tab, menu entry or pager link under 44 px tall; and the menu button
 opens a menu listing exactly the sections the role may use (the home tiles, then any navigation
@@ -70,7 +70,12 @@ def visit(page, url: str) -> tuple[int, str]:
     return response.status, kind
 
 
-def check_page(page, role: str, path: str, sections: list[str], problems: list[str]) -> None:
+def check_page(page, role: str, path: str, sections: list[str], problems: list[str], dark: bool = False) -> None:
+    if dark:  # every page in dark mode too: whole, and readable
+        for what, html in page.evaluate(CUT_OR_OVERLAPPING):
+            problems.append(f"{role} {path} (dark): {what}: {html}")
+        for html, ratio, colour, behind in page.evaluate(LOW_CONTRAST):
+            problems.append(f"{role} {path} (dark): contrast {ratio} ({colour} on rgb({behind})): {html}")
     width = page.evaluate(PAGE_WIDTH)
     if width > WIDTH:
         problems.append(f"{role} {path}: {width} px wide")
@@ -97,7 +102,7 @@ def check_page(page, role: str, path: str, sections: list[str], problems: list[s
         problems.append(f"{role} {path}: Escape did not close the menu")
 
 
-def walk_role(page, base: str, app, role: str, problems: list[str]) -> set[str]:
+def walk_role(page, base: str, app, role: str, problems: list[str], dark: bool = False) -> set[str]:
     """Every page a role reaches, each checked; the paths opened."""
     sections = sections_of(app, role)
     queue = [base + "/"] + [base + path for path in routes_without_arguments(app)]
@@ -116,7 +121,7 @@ def walk_role(page, base: str, app, role: str, problems: list[str]) -> set[str]:
         if status >= 400 or kind != "page":
             continue  # a page the role may not open, or no page (a fragment htmx fetches, a file)
         opened.add(parts.path + (f"?{parts.query}" if parts.query else ""))
-        check_page(page, role, parts.path, sections, problems)
+        check_page(page, role, parts.path, sections, problems, dark)
         for href in page.eval_on_selector_all("a[href]", "links => links.map((a) => a.href)"):
             target = urlsplit(href)
             if (target.netloc == parts.netloc and not target.path.startswith(SKIPPED)
@@ -132,8 +137,10 @@ def test_every_page_of_every_role_fits_a_360_px_phone_with_its_menu(live_wms, sm
     reached = {}
     for role in ROLES:
         small_phone.context.clear_cookies()
+        # the admin, who reaches every page, walks in dark mode: every page is checked in it too
+        small_phone.emulate_media(color_scheme="dark" if role == "admin" else "light")
         sign_in_page(small_phone, server.url, role)
-        reached[role] = walk_role(small_phone, server.url, app, role, problems)
+        reached[role] = walk_role(small_phone, server.url, app, role, problems, dark=role == "admin")
     small_phone.screenshot(path=str(artifacts("every-page-fits-360") / "last-page-360.png"), full_page=True)
     print({role: len(paths) for role, paths in reached.items()}, "pages opened")
     # the walk reached each role's own pages
