@@ -26,7 +26,7 @@ from sqlalchemy import and_, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from app import bounds
+from app import bounds, scans
 from app.bounds import shown
 from app.catalog import find_product
 from app.errors import Conflict, NotFound, ValidationFailed, WmsError
@@ -234,8 +234,11 @@ def report_problem(
     user_id: int | None = None,
 ) -> ReportView:
     """A picker's report: OPEN, holding the adjustment it proposes. Nothing moves. Damaged or
-    missing stock must be on hand there (the ledger shows how many)."""
+    missing stock must be on hand there (the ledger shows how many). A quantity left blank is the
+    count of a GS1 label scanned as the product (app.scans.count_of)."""
     kind = clean_kind(kind)
+    if quantity is None or (isinstance(quantity, str) and not quantity.strip()):
+        quantity = scans.count_of(product) or quantity  # a GS1 label's count, when none was typed
     quantity = bounds.quantity(quantity)
     note = clean_note(note)
     site = get_warehouse(session, warehouse)

@@ -410,3 +410,16 @@ def test_the_api_refuses_in_words(api):
     assert api.post("/api/v1/problem-reports/0/approve", json={}).status_code == 400
     with db.reading() as session:
         assert session.exec(select(func.count()).select_from(ProblemReport)).one() == 0
+
+
+def test_a_gs1_labels_count_is_the_quantity_when_none_is_typed(floor):
+    db.atomic(lambda session: create_product(session, sku="GS1-1", name="Carton", barcodes=["9506000134352"]))
+    db.atomic(adjust_stock, sku="GS1-1", location="A-01", quantity=20, reason="found")
+    label = "]C101095060001343521" + "0LOT-7\x1d17270331" + "3712"
+    made = report(product=label, quantity="")
+    assert (made.sku, made.quantity) == ("GS1-1", 12)
+    typed = report(product=label, quantity="2")  # what the picker typed wins
+    assert typed.quantity == 2
+    with pytest.raises(ValidationFailed) as refused:
+        report(product="SKU-1", quantity="")  # no label: a quantity is needed
+    assert refused.value.message == "quantity is required"
