@@ -18,9 +18,10 @@ from app.models import ApiToken, User
 from tests.browser import test_every_form_refuses_hostile_values as walking
 from tests.browser.conftest import PHONE, _touch_page, sign_in_page
 from tests.browser.test_inbound_on_a_phone import snap
-from tests.browser.test_pages_fit_a_phone import TOO_SMALL
+from tests.support.layout import TOO_SMALL
 
 STEP = "manage-users"
+PATIENCE_MS = 30_000  # how long a step may wait on a machine busy with other test runs (never asserted)
 
 
 def fits(page, width: int) -> list[str]:
@@ -36,6 +37,7 @@ def fits(page, width: int) -> list[str]:
 def test_an_admin_manages_a_picker_and_an_api_token_on_a_phone(live_wms, phone, chromium):
     server, app = live_wms
     base = server.url
+    phone.set_default_timeout(PATIENCE_MS)
     phone.on("dialog", lambda dialog: dialog.accept())  # "Deactivate pat?", "Revoke shop-sync?"
     problems = []
 
@@ -71,6 +73,7 @@ def test_an_admin_manages_a_picker_and_an_api_token_on_a_phone(live_wms, phone, 
 
     # 4. The picker signs in with it on their own phone.
     picker_context = _touch_page(chromium, PHONE)
+    picker_context.set_default_timeout(PATIENCE_MS)
     try:
         pat = picker_context.new_page()
         pat.goto(f"{base}/login")
@@ -136,6 +139,7 @@ def test_the_users_pages_fit_a_360_px_phone(live_wms, small_phone):
         db.atomic(accounts.set_active, target.id, False)
         db.atomic(accounts.issue_token, "W" * 100)
         db.atomic(accounts.revoke_token, db.atomic(accounts.issue_token, "old integration").id)
+    small_phone.set_default_timeout(PATIENCE_MS)
     sign_in_page(small_phone, server.url, "admin")
     problems = []
     for path in ("/users/", "/users/new", f"/users/{target.id}", "/users/tokens"):
@@ -156,6 +160,7 @@ def test_every_users_form_refuses_hostile_values_in_words_on_a_phone(live_wms, p
     monkeypatch.setattr(walking, "TABLES", walking.TABLES + ("app_user", "api_token"))
     monkeypatch.setitem(walking.BASE_VALUES, "/users/new",
                         {"username": "walker-{n}", "role": "picker", "password": "a-long-password"})
+    phone.set_default_timeout(PATIENCE_MS)
     sign_in_page(phone, server.url, "admin")
     with closing(walking.Database(app, sqlite_url)) as database:
         walk = walking.Walk(phone, server.url, database)
