@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from flask import Flask, request
+from flask import Flask, request, session
 from flask_compress import Compress
 
 COMPRESSED_TYPES = [
@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
     # One Compress per app (it keeps the app's settings): registered first among the app's
     # after_request hooks, so it runs last, on the answer as the other hooks leave it.
     app.extensions["wms.compress"] = Compress(app)
+    app.after_request(_static_is_the_same_for_everyone)  # runs just before Compress, after the others
     app.after_request(_vary_on_htmx)
     app.after_request(_file_in_memory)  # registered after Compress: runs before it
     app.url_defaults(_version_static_urls)
@@ -110,6 +111,17 @@ def _static_view(view):
         return response
 
     return static
+
+
+def _static_is_the_same_for_everyone(response):
+    """A static file does not depend on who asks: its answer must not say `Vary: Cookie`. Flask adds
+    it when anything read the session during the request (the sign-in guard and Flask-Login do, for
+    every request), and the session cookie changes with every page a phone opens: a file kept a year
+    under `Vary: Cookie` was revalidated by the browser on every page all the same (a 304 per file,
+    one round trip each on a slow line). Nothing of the session is written by a static request."""
+    if request.endpoint == "static" and not session.modified:
+        session.accessed = False
+    return response
 
 
 def _file_in_memory(response):

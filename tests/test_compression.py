@@ -168,3 +168,17 @@ def test_static_files_are_compressed_under_gunicorns_file_wrapper(app):
     for path in ("/static/app.css", "/sw.js"):
         answer = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
         assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "br", path
+
+
+def test_a_static_file_does_not_vary_on_the_cookie_but_a_page_does(app, picker):
+    """The session cookie changes with every page: a file kept a year must not be tied to it."""
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for("static", filename="app.css")
+
+    kept = picker.get(url, headers={"Accept-Encoding": "gzip"})
+    assert "immutable" in kept.headers["Cache-Control"]
+    assert "cookie" not in kept.headers["Vary"].lower() and "Set-Cookie" not in kept.headers
+    page = picker.get("/moves/", headers={"Accept-Encoding": "gzip"})
+    assert "cookie" in page.headers["Vary"].lower()
