@@ -160,15 +160,28 @@ function queuedAnswer() {
 async function sendOrKeep(request) {
   const copy = request.clone();
   return serial(async () => {
-    if ((await store.count(QUEUE)) > 0) await drainNow();
-    if ((await store.count(QUEUE)) > 0) { // still offline (or signed out): keep it behind the others
+    let waiting = 0;
+    try {
+      waiting = await store.count(QUEUE);
+      if (waiting > 0) {
+        await drainNow();
+        waiting = await store.count(QUEUE);
+      }
+    } catch (noStorage) { // IndexedDB unusable here (a private window): scans go straight out, as without us
+      waiting = 0;
+    }
+    if (waiting > 0) { // still offline (or signed out): kept behind the others, so order holds
       await keep(await stored(copy));
       return queuedAnswer();
     }
     try {
       return await fetch(request);
     } catch (unreachable) {
-      await keep(await stored(copy));
+      try {
+        await keep(await stored(copy));
+      } catch (noStorage) {
+        return Response.error(); // the page says "no connection", as without a service worker
+      }
       return queuedAnswer();
     }
   });
