@@ -119,3 +119,17 @@ def test_the_api_keeps_rfc_3339_utc_whatever_the_warehouses_zone(app, manager, a
     assert items[0]["created_at"] == "2026-12-02T18:30:00Z"
     with db.reading() as session:
         assert session.get(Warehouse, get_warehouse(session).id).time_zone == "Pacific/Auckland"
+
+
+def test_no_template_or_page_formats_a_time_by_hand():
+    """Every time a page shows goes through local_time / local_date / local_clock (the warehouse's
+    zone, Babel's format): no strftime, isoformat or sliced ISO string in a template or a page module."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    by_hand = re.compile(r"strftime\(|\.isoformat\(\)|_at\[:\d+\]|since\[:\d+\]")
+    found = [f"{path.relative_to(root)}:{number}: {line.strip()[:100]}"
+             for path in sorted([*root.glob("templates/**/*.html"), *root.glob("app/web/*.py")])
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if by_hand.search(line) and '"local_time" is filter' not in line]
+    assert found == []
