@@ -146,20 +146,23 @@ def find_user(session: Session, username) -> User:
     return user
 
 
-def _locked_for_change(session: Session, user: User) -> int:
-    """Lock the user and every active admin (in id order, so two admins changing each other wait
-    instead of deadlocking) and count the active admins other than the user."""
+def _locked_with_the_admins(session: Session, user_id) -> tuple[User, int]:
+    """The user, locked together with every active admin in one statement, in id order (so two
+    admins changing each other at once queue instead of deadlocking), and how many active admins
+    there are besides the user."""
+    number = bounds.row_id(user_id, "id", label="user")
     rows = session.exec(
-        select(User.id, User.role, User.active)
-        .where(or_(User.id == user.id, and_(User.role == Role.ADMIN, User.active)))
+        select(User).where(or_(User.id == number, and_(User.role == Role.ADMIN, User.active)))
         .order_by(User.id).with_for_update()
     ).all()
-    return sum(1 for id_, role, active in rows if id_ != user.id and role == Role.ADMIN and active)
+    user = next((row for row in rows if row.id == number), None)
+    if user is None:
+        raise NotFound(f"there is no user {number}", field="id")
+    return user, sum(1 for row in rows if row.id != number and row.role == Role.ADMIN and row.active)
 
 
-def _refuse_losing_an_admin(session: Session, user: User, *, actor_id: int | None, role: str, active: bool,
+def _refuse_losing_an_admin(user: User, others: int, *, actor_id: int | None, role: str, active: bool,
                             change: str) -> None:
-    others = _locked_for_change(session, user)
     refusal = admin_change_refusal(
         username=user.username, by_self=actor_id is not None and actor_id == user.id,
         is_active_admin=user.role == Role.ADMIN and user.active, stays_active_admin=role == Role.ADMIN and active,
@@ -171,10 +174,10 @@ def _refuse_losing_an_admin(session: Session, user: User, *, actor_id: int | Non
 def set_role(session: Session, user_id, role, *, actor_id: int | None = None) -> User:
     """Give a user another role. `actor_id`: the admin doing it (None from the command line)."""
     role = check_role(role)
-    user = get_user(session, user_id, lock=True)
+    user, others = _locked_with_the_admins(session, user_id)
     if user.role == role:
         return user
-    _refuse_losing_an_admin(session, user, actor_id=actor_id, role=role, active=user.active, change="demote")
+    _refuse_losing_an_admin(user, others, actor_id=actor_id, role=role, active=user.active, change="demote")
     user.role = role
     session.flush()
     return user
@@ -182,12 +185,12 @@ def set_role(session: Session, user_id, role, *, actor_id: int | None = None) ->
 
 def set_active(session: Session, user_id, active: bool, *, actor_id: int | None = None) -> User:
     """Deactivate a user (signed out at their next request, and cannot sign in) or reactivate one."""
-    user = get_user(session, user_id, lock=True)
+    user, others = _locked_with_the_admins(session, user_id)
     if user.active == bool(active):
         raise Conflict(f"{shown(user.username)} is already {'active' if active else 'deactivated'}",
                        field="active")
     if not active:
-        _refuse_losing_an_admin(session, user, actor_id=actor_id, role=user.role, active=False, change="deactivate")
+        _refuse_losing_an_admin(user, others, actor_id=actor_id, role=user.role, active=False, change="deactivate")
     user.active = bool(active)
     session.flush()
     return user
