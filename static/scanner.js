@@ -134,7 +134,7 @@
 
   function buzz(kind) {
     if (!navigator.vibrate) return;
-    try { navigator.vibrate(kind === "error" ? [200, 80, 200, 80, 200] : 60); } catch (e) { /* not allowed: fine */ }
+    try { navigator.vibrate(kind === "error" ? [120, 60, 120] : 60); } catch (e) { /* not allowed: fine */ }
   }
 
   function flash(kind) {
