@@ -236,11 +236,11 @@ def report_problem(
     """A picker's report: OPEN, holding the adjustment it proposes. Nothing moves. Damaged or
     missing stock must be on hand there (the ledger shows how many). A quantity left blank is the
     count of a GS1 label scanned as the product (app.scans.count_of)."""
-    kind = clean_kind(kind)
     if quantity is None or (isinstance(quantity, str) and not quantity.strip()):
         quantity = scans.count_of(product) or quantity  # a GS1 label's count, when none was typed
     quantity = bounds.quantity(quantity)
     note = clean_note(note)
+    kind = clean_kind(kind)  # after the typed values: each refused in its own words even with no kind chosen
     site = get_warehouse(session, warehouse)
     place = find_location(session, site.id, location)
     item = find_product(session, product)
