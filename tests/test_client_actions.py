@@ -98,8 +98,11 @@ def test_no_id_records_nothing_and_checks_nothing(any_db_app):
     assert recorded() == []
 
 
-@pytest.mark.parametrize("sent", ["nope", "1234", str(uuid.uuid4()) + "0", "{" + str(uuid.uuid4()) + "}",
-                                  str(uuid.uuid4()).replace("-", ""), "x" * 5000, "g" * 8 + str(uuid.uuid4())[8:]])
+A_UUID = "1b4e28ba-2fa1-41d2-883f-0016d3cca427"
+
+
+@pytest.mark.parametrize("sent", ["nope", "1234", A_UUID + "0", "{" + A_UUID + "}", A_UUID.replace("-", ""), "x" * 5000,
+                                  "g" * 8 + A_UUID[8:], A_UUID + "\n" + A_UUID])
 def test_an_id_that_is_not_a_uuid_is_refused_in_words_and_records_nothing(any_db_app, sent):
     with pytest.raises(ValidationFailed) as refused:
         db.atomic(claim, sent, "move")
