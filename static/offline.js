@@ -105,7 +105,10 @@
     run("conflicts", "readwrite", function (s) { return s.delete(seq); }).then(render);
   }
 
-  function open() {
+  var opener = null;
+
+  function open(from) {
+    opener = from || null;
     show(root, true);
     [queueButton, conflictButton].forEach(function (b) { b.setAttribute("aria-expanded", "true"); });
     var focus = root.querySelector("button");
@@ -113,8 +116,11 @@
   }
 
   function close() {
+    var wasOpen = !root.hidden;
     show(root, false);
     [queueButton, conflictButton].forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
+    if (wasOpen && opener && !opener.hidden) opener.focus(); // focus back where the picker was
+    opener = null;
   }
 
   function tellWorker(type) {
@@ -129,7 +135,7 @@
   }
 
   [queueButton, conflictButton].forEach(function (button) {
-    button.addEventListener("click", function () { if (root.hidden) open(); else close(); });
+    button.addEventListener("click", function () { if (root.hidden) open(button); else close(); });
   });
   root.querySelector("[data-offline-close]").addEventListener("click", close);
   root.querySelector("[data-offline-send]").addEventListener("click", function () { tellWorker("replay"); });
