@@ -121,3 +121,29 @@ def test_a_picker_reports_damaged_stock_and_a_manager_approves_it(live_wms, phon
     phone.goto(f"{server.url}/problems/new")
     assert phone.locator("[data-testid=my-report][data-status=approved]").count() == 1
     snap(phone, "problem-08-picker-sees-approved")
+
+
+def test_the_problem_pages_fit_a_360_px_phone_with_long_words_and_refusals(live_wms, small_phone):
+    server, app = live_wms
+    build_floor(app)
+    with app.app_context():
+        from app import problem_reports
+
+        db.atomic(problem_reports.report_problem, kind="missing", location=SHELF, product=SKU, quantity=1,
+                  note="Ωжß語🙂" * 200)
+    width = 360
+    sign_in_page(small_phone, server.url, "picker")
+    small_phone.goto(f"{server.url}/problems/new?location={SHELF}&product={'W' * 128}&back=/moves/")
+    small_phone.get_by_test_id("kind-missing").check()
+    small_phone.get_by_test_id("problem-quantity").fill("999999")
+    small_phone.get_by_test_id("problem-send").click()
+    small_phone.get_by_test_id("field-error").first.wait_for()
+    assert fits(small_phone, width) == []
+    snap(small_phone, "problem-360-01-refused")
+
+    small_phone.context.clear_cookies()
+    sign_in_page(small_phone, server.url, "manager")
+    small_phone.goto(f"{server.url}/problems/")
+    small_phone.locator("summary", has_text="Reject instead").click()
+    assert fits(small_phone, width) == []
+    snap(small_phone, "problem-360-02-manager-list")
