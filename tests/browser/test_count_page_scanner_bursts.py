@@ -1,7 +1,7 @@
-"""The count page's script (static/count.js) with a handheld scanner: a fast burst of scans, each
+"""The count page with the scanner (static/scanner.js) and a handheld: a fast burst of scans, each
 ending in Enter, is counted in full and in order, a typed quantity counts many, a wrong barcode is
-said and the next scan still counts, and the list of what was counted follows; nothing the ledger
-expects shows."""
+said and holds the scans after it (not counted) until the counter says OK by scanning ACK, and the
+list of what was counted follows; nothing the ledger expects shows."""
 from app import db
 from app.catalog import create_product
 from app.inventory import adjust_stock
@@ -31,14 +31,28 @@ def test_a_burst_of_scans_is_counted_in_full_and_the_list_follows(live_wms, phon
     assert phone.evaluate("document.activeElement.name") == "product"
 
     phone.keyboard.type("9300000000011\n9300000000011\nNOT-A-BARCODE\nSKU-2\n9300000000011\n", delay=0)
+    log = phone.locator("#count-log")
+    phone.get_by_test_id("scan-hold").wait_for()
+    phone.wait_for_function("document.querySelectorAll('#count-log li[data-state=pending]').length === 0")
+    refused = log.locator("li[data-state=error]:not([data-held])")
+    assert refused.count() == 1
+    assert "no product with SKU or barcode NOT-A-BARCODE" in refused.inner_text()
+    assert "NOT-A-BARCODE" in phone.get_by_test_id("scan-hold").inner_text()
+    assert log.locator("li[data-state=ok]").count() == 2
+    assert log.locator("li[data-held]").count() == 2  # scanned after the refusal: not counted
+    phone.keyboard.type("ACK\n", delay=0)  # the acknowledge code on the screen
+    phone.get_by_test_id("scan-hold").wait_for(state="hidden")
+    assert phone.evaluate("document.activeElement.name") == "product"
+
+    phone.keyboard.type("SKU-2\n9300000000011\n", delay=0)  # the two held scans, again
     phone.get_by_test_id("count-quantity").fill("10")
     phone.get_by_test_id("count-quantity").press("Enter")
     assert phone.evaluate("document.activeElement.name") == "product"
     phone.keyboard.type("SKU-2\n", delay=0)
-    phone.locator("#count-log li").nth(5).wait_for()
+    log.locator("li[data-state=ok]").nth(4).wait_for()
+    phone.wait_for_function("document.querySelectorAll('#count-log li[data-state=pending]').length === 0")
 
-    assert phone.locator("#count-log li.error").count() == 1
-    assert "no product with SKU or barcode NOT-A-BARCODE" in phone.locator("#count-log li.error").inner_text()
+    assert log.locator("li[data-state=error]:not([data-held])").count() == 1
     assert phone.input_value("[data-testid=count-quantity]") == "1"
     lines = phone.locator("[data-testid=count-line]")
     assert lines.count() == 2

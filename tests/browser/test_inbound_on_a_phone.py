@@ -1,6 +1,6 @@
 """Inbound on a 390 x 844 phone, as a picker with a keyboard-wedge scanner does it (each scan a fast
 burst of characters ending in Enter): a purchase order received by scanning (PO, location, product
-barcodes; a wrong barcode said loudly and the next scan still counted), put away by scanning to the
+barcodes; a wrong barcode said loudly, and the next scan counted once the picker says OK), put away by scanning to the
 suggested places; a location counted blind and closed. Each step is saved as a screenshot in the
 test artifacts folder (`test-artifacts/`, or the folder WMS_TEST_ARTIFACTS names), and what the
 pages did is checked afterwards through the app's own functions: stock, the PO's counts, the ledger.
@@ -136,13 +136,18 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away_where_suggested(li
     assert f"no product with SKU or barcode {UNKNOWN_BARCODE}" in refused.inner_text()
     assert REFUSAL_BUZZ in phone.evaluate("window.__buzzes")  # the phone buzzes twice for a refusal
     assert log.locator("li").count() == 3 and log.locator("li.ok").count() == 2
+    # Nothing more is applied until the picker says OK: the refusal's red line is on the screen.
+    hold = phone.get_by_test_id("scan-hold")
+    assert hold.is_visible() and UNKNOWN_BARCODE in hold.inner_text()
     snap(phone, "receive-03-wrong-barcode")
+    phone.get_by_test_id("scan-ack").tap()
 
-    # 4. The next scan still counts: nothing lost, nothing stuck in the field.
+    # 4. After OK the next scan counts: nothing lost, nothing stuck in the field.
+    hold.wait_for(state="hidden")
     assert phone.evaluate("document.activeElement.name") == "product"
     assert phone.input_value("[data-testid=scan-product]") == ""
     scan(phone, GADGET_BARCODE)
-    log.locator("li").nth(3).wait_for()
+    log.locator("li.ok").nth(2).wait_for()  # answered (a line shows each scan at once, pending)
     assert "ok" in log.locator("li").first.get_attribute("class").split()
     assert "+1 IN-GADGET · Red gadget: 1 in this receipt" in log.locator("li").first.inner_text()
     snap(phone, "receive-04-next-scan-counted")
@@ -153,7 +158,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away_where_suggested(li
     phone.get_by_test_id("scan-quantity").press("Enter")  # goes back to the product box
     assert phone.evaluate("document.activeElement.name") == "product"
     scan(phone, WIDGET, GADGET_BARCODE, GADGET_BARCODE, GADGET_BARCODE)
-    log.locator("li").nth(7).wait_for()
+    log.locator("li.ok").nth(6).wait_for()
     assert log.locator("li.ok").count() == 7 and log.locator("li.error").count() == 1
     rows = phone.get_by_test_id("tally-row")
     assert [(row.get_attribute("data-sku"), row.get_attribute("data-units")) for row in rows.all()] == [
@@ -296,9 +301,12 @@ def test_a_picker_counts_a_location_blind_and_closes_it(live_wms, phone):
     assert REFUSAL_BUZZ in phone.evaluate("window.__buzzes")
     snap(phone, "count-03-wrong-barcode")
 
+    phone.get_by_test_id("scan-hold").wait_for()
+    scan(phone, "ACK")  # the acknowledge code on the screen: the next scans count again
+    phone.get_by_test_id("scan-hold").wait_for(state="hidden")
     assert phone.evaluate("document.activeElement.name") == "product"
     scan(phone, WIDGET_BARCODE, SPROCKET_BARCODE)
-    count_log.locator("li").nth(5).wait_for()
+    count_log.locator("li.ok").nth(4).wait_for()
     assert count_log.locator("li.ok").count() == 5 and count_log.locator("li.error").count() == 1
     counted = {line.get_attribute("data-sku"): line.get_by_test_id("count-line-counted").input_value()
                for line in phone.get_by_test_id("count-line").all()}

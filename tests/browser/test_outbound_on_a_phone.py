@@ -199,7 +199,12 @@ def test_a_picker_batch_picks_three_orders_by_scanning_then_packs_one_and_sees_i
     assert on_hand(app, MUG) == {"P-01": 10} and on_hand(app, TEE) == {"P-02": 8}
     assert all(on_hand(app, sku).keys().isdisjoint(TOTES) for sku in (MUG, TEE, CAP))
     assert ledger_is_clean(app)
-    # The next scan goes where it should: the product box, the location and the tote kept.
+    # Nothing more is applied until the picker says OK (a tap, or a scan of ACK); then the next scan
+    # goes where it should: the product box, the location and the tote kept.
+    assert page.get_by_test_id("scan-hold").is_visible()
+    assert f"pick {MUG} here" in page.get_by_test_id("scan-hold").inner_text()
+    page.get_by_test_id("scan-ack").tap()
+    page.get_by_test_id("scan-hold").wait_for(state="hidden")
     assert focused(page) == "sku"
     assert page.input_value("[data-testid=pick-location]") == "P-01"
     assert page.input_value("[data-testid=pick-tote]") == tote_of["WEB-1001"]

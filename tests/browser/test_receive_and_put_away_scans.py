@@ -1,6 +1,7 @@
 """The receiving and putaway pages as a handheld scanner drives them (fast bursts ending in Enter):
-no scan is lost or lands in the wrong field, a wrong barcode is a loud error and the next scan
-still counts, Confirm waits for the scans still being sent, and putaway by scanning."""
+no scan is lost or lands in the wrong field, a wrong barcode is a loud error that holds the scans
+after it (not applied) until the picker says OK, Confirm waits for the scans still being sent, and
+putaway by scanning."""
 from sqlmodel import select
 
 from app import db, ledger
@@ -44,13 +45,28 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away(live_wms, phone):
     assert phone.evaluate("document.activeElement.name") == "product"
 
     # A burst: three widgets, a barcode nobody knows, a gadget, a product not on the PO, a widget.
+    # The unknown barcode is refused and holds what was scanned after it: not applied, shown as such.
     phone.keyboard.type("9300000000011\n9300000000011\nSKU-1\n0000000000000\n9300000000028\nSKU-9\nsku-1\n", delay=0)
     log = phone.get_by_test_id("scan-log")
-    log.locator("li").nth(6).wait_for()
-    assert log.locator("li.ok").count() == 5 and log.locator("li.error").count() == 2
+    hold = phone.get_by_test_id("scan-hold")
+    hold.wait_for()
+    phone.wait_for_function("document.querySelectorAll('[data-testid=scan-log] li[data-state=pending]').length === 0")
+    assert log.locator("li.ok").count() == 3 and log.locator("li[data-held]").count() == 3
     unknown = log.locator("[data-code=unknown_barcode]")
     assert "no product with SKU or barcode 0000000000000" in unknown.inner_text()
+    assert "0000000000000" in hold.inner_text()
+    phone.get_by_test_id("scan-ack").tap()
+    hold.wait_for(state="hidden")
+    assert phone.evaluate("document.activeElement.name") == "product"
+
+    # Scanned again after OK: the gadget, the product not on the PO (refused: held again), then OK
+    # by scanning the ACK code, and the widget.
+    phone.keyboard.type("9300000000028\nSKU-9\n", delay=0)
+    hold.wait_for()
     assert "SKU-9 · Not ordered is not on purchase order PO-7" in log.locator("[data-code=not_on_purchase_order]").inner_text()
+    phone.keyboard.type("ACK\nsku-1\n", delay=0)
+    log.locator("li.ok").nth(4).wait_for()
+    assert hold.is_hidden()
     rows = phone.get_by_test_id("tally-row")
     assert [(rows.nth(i).get_attribute("data-sku"), rows.nth(i).get_attribute("data-units")) for i in range(rows.count())] == [
         ("SKU-1", "4"), ("SKU-2", "1")]
