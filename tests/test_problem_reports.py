@@ -423,3 +423,50 @@ def test_a_gs1_labels_count_is_the_quantity_when_none_is_typed(floor):
     with pytest.raises(ValidationFailed) as refused:
         report(product="SKU-1", quantity="")  # no label: a quantity is needed
     assert refused.value.message == "quantity is required"
+
+
+@pytest.mark.postgres
+def test_two_managers_approving_one_report_at_once_post_it_once(postgres_url):
+    """Four threads approve the same report at the same moment on PostgreSQL: the report's row lock
+    lets one post; the others are refused in words ("already approved") and post nothing."""
+    import threading
+
+    from tests.conftest import _seed_basics, make_app
+
+    app = make_app(postgres_url)
+    try:
+        with app.app_context():
+            _seed_basics()
+
+            def build(session):
+                create_product(session, sku="SKU-1", name="Blue widget")
+                create_location(session, warehouse=get_warehouse(session), code="A-01", type="storage")
+
+            db.atomic(build)
+            db.atomic(adjust_stock, sku="SKU-1", location="A-01", quantity=10, reason="found")
+            made = db.atomic(problems.report_problem, kind="missing", location="A-01", product="SKU-1", quantity=3)
+            manager = user_id("manager")
+            before = movement_count()
+        barrier, outcomes = threading.Barrier(4), []
+
+        def approve():
+            with app.app_context():
+                barrier.wait()
+                try:
+                    outcomes.append(db.atomic(problems.approve, made.id, user_id=manager).status)
+                except Conflict as refused:
+                    outcomes.append(refused.message)
+
+        threads = [threading.Thread(target=approve) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["approved"] + [
+            f"problem report {made.id} was already approved by manager: nothing changed"] * 3
+        with app.app_context():
+            assert movement_count() == before + 1
+            assert stock() == {("MAIN", "A-01"): 7}
+            assert ledger_is_clean()
+    finally:
+        app.extensions["wms.engine"].dispose()
