@@ -181,6 +181,7 @@ FORMS_JS = """() => Array.from(document.forms).map((form, index) => {
 PREPARE_JS = """([index, values]) => {
   document.querySelectorAll('[data-walk]').forEach((el) => el.removeAttribute('data-walk'));
   document.querySelectorAll('""" + WORDS + """, #move-log li').forEach((el) => el.remove());
+  if (window.scanner && window.scanner.held) window.scanner.acknowledge();  // a refusal holds the scan pages until OK
   const form = document.forms[index];
   form.setAttribute('data-walk', '1');
   form.noValidate = true;
