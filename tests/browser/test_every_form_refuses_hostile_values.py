@@ -85,6 +85,8 @@ MUST_REACH |= {"/stocktakes/", "/stocktakes/suggestions", "/count/go", "/count/{
                "/stocktakes/{}/recount", "/stocktakes/{}/approve", "/stocktakes/{}/cancel"}
 # -- warehouses (issue 8): the header's warehouse switcher, on every page once there are two --
 MUST_REACH |= {"/warehouse"}
+# -- warehouse time zone (issue 10): each warehouse's time zone form on the warehouses page --
+MUST_REACH |= {"/locations/warehouses/MAIN/time-zone"}
 # -- purchase orders (issue 8): the list, create, import; a draft's pages and a partly received one's (PO
 # numbers without digits, so that the walk opens both) --
 MUST_REACH |= {"/purchase-orders/", "/purchase-orders/new", "/purchase-orders/import",
