@@ -725,5 +725,10 @@
     syncQuestion(form);
     form.setAttribute("data-ready", ""); // scans are queued from now on (tests wait for this)
   });
-  window.scanner = { acknowledge: acknowledge, get held() { return !!held; }, get waiting() { return queue.length + (sending ? 1 : 0); } };
+  window.scanner = {
+    acknowledge: acknowledge,
+    detector: loadDetector, // the camera's reader (tests decode a drawn barcode with it)
+    get held() { return !!held; },
+    get waiting() { return queue.length + (sending ? 1 : 0); },
+  };
 })();

@@ -425,3 +425,44 @@ def test_each_scan_is_heard_felt_and_seen_and_the_log_keeps_the_last_ten(slow_wm
     assert phone.evaluate("window.__buzzes") == [[120, 60, 120]]
     assert phone.get_by_test_id("scan-flash").get_attribute("data-state") == "error"
     assert log.locator("li").count() == 10
+
+
+# ---- the camera's reader: the vendored polyfill, loaded only when asked for ------------------
+
+DECODE_DRAWN_ACK = """async () => {
+  const widths = document.querySelector('svg[data-bars]').getAttribute('data-bars');
+  const scale = 4, quiet = 12;
+  const total = [...widths].reduce((sum, w) => sum + Number(w), 0);
+  const canvas = document.createElement('canvas');
+  canvas.width = (total + 2 * quiet) * scale; canvas.height = 120;
+  const ink = canvas.getContext('2d');
+  ink.fillStyle = '#fff'; ink.fillRect(0, 0, canvas.width, canvas.height); ink.fillStyle = '#000';
+  let x = quiet;
+  [...widths].forEach((w, i) => { if (i % 2 === 0) ink.fillRect(x * scale, 10, Number(w) * scale, 100); x += Number(w); });
+  const detector = await window.scanner.detector();
+  const found = await detector.detect(canvas);
+  return found.map((code) => [code.format, code.rawValue]);
+}"""
+
+
+def test_the_camera_reads_barcodes_with_the_vendored_reader_fetched_only_when_asked(slow_wms, phone):
+    server, _app = slow_wms
+    fetched: list[str] = []
+    phone.on("request", lambda request: fetched.append(request.url))
+    sign_in_page(phone, server.url, "picker")
+    phone.goto(f"{server.url}/moves/")
+    phone.locator("form[data-scanner][data-ready]").wait_for()
+    assert not [url for url in fetched if "barcode-detector" in url]  # the cold load stays small
+    assert phone.get_by_test_id("scan-camera").is_visible()
+
+    assert phone.evaluate(DECODE_DRAWN_ACK) == [["code_128", "ACK"]]
+    reader = [url for url in fetched if "barcode-detector" in url]
+    assert any(url.startswith(f"{server.url}/static/vendor/barcode-detector/ponyfill.js") for url in reader)
+    assert any(url.startswith(f"{server.url}/static/vendor/barcode-detector/zxing_reader.wasm") for url in reader)
+    assert all(url.startswith(server.url) for url in fetched)  # no CDN
+
+    # No camera here (headless): said in words, and the typed scans go on.
+    phone.get_by_test_id("scan-camera").tap()
+    phone.locator("[data-camera-status]").filter(has_text="No camera").wait_for()
+    phone.get_by_label("1 · From location").focus()
+    assert phone.evaluate("document.activeElement.name") == "from_location"
