@@ -226,6 +226,17 @@ def test_a_managers_tablet_shows_the_menu_in_full_beside_the_page(live_wms, chro
         page.screenshot(path=str(artifacts("every-page-fits-360") / "tablet-1024-products.png"), full_page=True)
     finally:
         context.close()
+    # without JavaScript too (the side bar is CSS: the closed <details> shows its content there)
+    context = chromium.new_context(viewport={"width": 1024, "height": 1366}, java_script_enabled=False)
+    context.set_default_navigation_timeout(30_000)
+    page = context.new_page()
+    try:
+        sign_in_page(page, server.url, "manager")
+        page.goto(server.url + "/orders/")
+        assert not page.get_by_test_id("menu-button").is_visible()
+        assert page.evaluate(MENU_SECTIONS) == sections_of(app, "manager")
+    finally:
+        context.close()
 
 
 def test_the_menu_opens_from_the_keyboard_and_without_javascript(live_wms, chromium):
