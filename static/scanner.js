@@ -208,8 +208,9 @@
     if (!held) return;
     held = null;
     if (hold) hold.hidden = true;
+    // A fresh start: what was half scanned when the refusal came is cleared (kept fields stay).
     var form = document.querySelector("form[data-scanner]:not([hidden])");
-    if (form) focusField(firstField(form));
+    if (form) resetForm(form);
   }
 
   // ---- checks: what a scan names, under its field -------------------------------------------

@@ -25,6 +25,7 @@ from app.orders import inbox
 from app.orders.payloads import read_webhook
 from app.warehouses import create_location, get_warehouse
 from tests.browser.conftest import PHONE, sign_in_page
+from tests.browser.test_inbound_on_a_phone import artifacts
 from tests.conftest import _seed_basics, make_app
 from tests.support.processes import start_wms
 
@@ -342,6 +343,7 @@ def test_after_a_refusal_the_next_scans_are_held_until_the_picker_says_ok(slow_w
     assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] and box["width"] >= PHONE["width"] - 1
     assert "NOWHERE" in hold.inner_text()
     assert phone.get_by_test_id("scan-ack").is_visible()
+    phone.screenshot(path=str(artifacts() / "scan-hold-on-a-phone.png"))  # the screen as the picker sees it
 
     # A scan while it waits is held too; the on-screen ACK code (scanned) says OK.
     burst(phone, ["HD-A"])
