@@ -468,3 +468,34 @@ def test_the_camera_reads_barcodes_with_the_vendored_reader_fetched_only_when_as
     phone.locator("[data-camera-status]").filter(has_text="No camera").wait_for()
     phone.get_by_label("1 · From location").focus()
     assert phone.evaluate("document.activeElement.name") == "from_location"
+
+
+def tabbed(page, *scans: str) -> None:
+    """A scanner set to end each scan with Tab: the characters at full speed, then Tab at once."""
+    for scan in scans:
+        page.keyboard.type(scan, delay=0)
+        page.keyboard.press("Tab")
+
+
+def test_a_scanner_that_ends_each_scan_with_tab_is_read_as_it_is_with_enter(slow_wms, phone):
+    """Some wedge scanners end a scan with Tab: typed as fast as a scanner types, it ends the scan
+    (the focus goes where Enter sends it, never past the form); a burst of two moves is applied."""
+    server, app = slow_wms
+
+    def making(session):
+        site = get_warehouse(session)
+        create_product(session, sku="TB-SKU", name="Tabbed widget")
+        for code in ("TB-A", "TB-B"):
+            create_location(session, warehouse=site, code=code, type="storage", zone="TB")
+        adjust_stock(session, sku="TB-SKU", location="TB-A", quantity=5, reason="found")
+
+    build(app, making)
+    sign_in_page(phone, server.url, "picker")
+    phone.goto(f"{server.url}/moves/")
+    phone.locator("form[data-scanner][data-ready]").wait_for()
+    tabbed(phone, "TB-A", "TB-SKU")
+    assert phone.evaluate("document.activeElement.name") == "to_location"  # product's data-next, not quantity
+    tabbed(phone, "TB-B", "TB-A", "TB-SKU", "TB-B")
+    settle(phone)
+    assert movements(app, "TB-SKU", "transfer") == [("TB-A", "TB-B", 1)] * 2
+    assert phone.evaluate("document.activeElement.name") == "from_location"
