@@ -571,7 +571,8 @@ class Walk:
         logged = self.page.locator("#move-log li").count()
         with self.page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/moves/")) as answer:
             walked.locator("#to_location").press("Enter")  # the scanner's Enter after the last scan
-        self.page.wait_for_function(f"document.querySelectorAll('#move-log li').length > {logged}")
+        self.page.wait_for_function(f"document.querySelectorAll('#move-log li').length > {logged}"
+                                    " && !document.querySelector('#move-log li[data-state=pending]')")  # answered
         return answer.value.status
 
     def htmx(self, walked, form: Form, box, value: str, changes: bool):
