@@ -33,7 +33,8 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import create_engine, event
+from sqlalchemy import Integer, and_, bindparam, create_engine, event, func, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session
@@ -140,6 +141,20 @@ def _read_bind():
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 # (dialect, sql) -> (the statement in the driver's parameter style, whether it returns rows)
 _driver_statements: dict[tuple[str, str], tuple[str, bool]] = {}
+
+
+def where_pairs(session: Session, statement, first, second, pairs: list[tuple[int, int]]):
+    """`statement` kept to the rows whose (first, second) columns are one of these integer pairs.
+    On PostgreSQL a join to two arrays unnested: a row-value IN list of hundreds of pairs is an OR
+    the planner tests on every row (bench: 75-165 ms a statement in an allocation batch), and its
+    parameters are two whatever the pairs' number; elsewhere the row-value IN."""
+    if session.get_bind().dialect.name != "postgresql":
+        return statement.where(tuple_(first, second).in_(pairs))
+    wanted = func.unnest(
+        bindparam(None, [a for a, _ in pairs], type_=ARRAY(Integer)),
+        bindparam(None, [b for _, b in pairs], type_=ARRAY(Integer)),
+    ).table_valued("a", "b").render_derived()
+    return statement.join(wanted, and_(first == wanted.c.a, second == wanted.c.b))
 
 
 def driver_rows(connection: Connection, sql: str, params: dict) -> list[tuple]:

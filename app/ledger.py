@@ -26,14 +26,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select, tuple_, union_all
+from sqlalchemy import func, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from app.bounds import MAX_BALANCE, MAX_MOVEMENT
-from app.db import driver_rows, note_stock_moved
+from app.db import driver_rows, note_stock_moved, where_pairs
 from app.errors import WmsError
 from app.models import PHYSICAL_TYPES, Allocation, Location, Movement, Product, StockLevel, Warehouse
 from app.timeutil import utcnow
@@ -80,10 +80,9 @@ def lock(session: Session, keys: Iterable[Key]) -> dict[Key, StockLevel]:
 
 def _select_for_update(session: Session, keys: list[Key]) -> dict[Key, StockLevel]:
     statement = (
-        select(StockLevel)
-        .where(tuple_(StockLevel.product_id, StockLevel.location_id).in_(keys))
+        where_pairs(session, select(StockLevel), StockLevel.product_id, StockLevel.location_id, keys)
         .order_by(StockLevel.product_id, StockLevel.location_id)
-        .with_for_update()
+        .with_for_update(of=StockLevel)
         .execution_options(populate_existing=True)
     )
     return {(level.product_id, level.location_id): level for level in session.scalars(statement)}
@@ -374,11 +373,19 @@ def _carry_allocation(session: Session, allocation: Allocation, to_location: Loc
     )
 
 
+class Place(NamedTuple):
+    """What the ledger needs of a location to reserve stock at it (a Location serves as well)."""
+
+    id: int
+    code: str
+    type: str
+
+
 class Reservation(NamedTuple):
     """Free stock to promise: units of a product at a physical location, for an order line."""
 
     product_id: int
-    location: Location
+    location: Location | Place
     quantity: int
     reference: str | None = None
     order_line_id: int | None = None
@@ -394,14 +401,33 @@ def allocate(
     order_line_id: int | None = None,
 ) -> Allocation:
     """Promise free stock at a physical location; refuses more than is free."""
-    return allocate_many(session, [Reservation(product_id, location, quantity, reference, order_line_id)])[0]
+    _reserve(session, [Reservation(product_id, location, quantity, reference, order_line_id)])
+    allocation = Allocation(product_id=product_id, location_id=location.id, quantity=quantity, reference=reference,
+                            order_line_id=order_line_id)
+    session.add(allocation)
+    session.flush()
+    return allocation
 
 
-def allocate_many(session: Session, reservations: Iterable[Reservation]) -> list[Allocation]:
-    """Promise free stock, many reservations at once (an allocation batch): every balance row is
-    locked once, in the fixed order, and each reservation is refused when more than is free is
-    asked (counting what the reservations before it in the list took). All or nothing: a refusal
-    raises before anything is written."""
+def allocate_many(session: Session, reservations: Iterable[Reservation]) -> int:
+    """Promise free stock, many reservations at once (an allocation batch), each refused as
+    `allocate` refuses one, counting what the reservations before it in the list took; all or
+    nothing: a refusal raises before anything is written. The allocations are written in one
+    statement (no objects made: a batch is hundreds of them); how many were made."""
+    reservations = _reserve(session, reservations)
+    if reservations:
+        now = utcnow()
+        session.execute(insert(Allocation), [
+            {"product_id": r.product_id, "location_id": r.location.id, "quantity": r.quantity, "picked": False,
+             "reference": r.reference, "order_line_id": r.order_line_id, "created_at": now}
+            for r in reservations
+        ])
+    return len(reservations)
+
+
+def _reserve(session: Session, reservations: Iterable[Reservation]) -> list[Reservation]:
+    """Check the reservations (whole units, physical locations, no more than is free) and add them
+    to their balances' allocated, the balance rows locked once in the fixed order."""
     reservations = list(reservations)
     for reservation in reservations:
         _require_quantity(reservation.quantity)
@@ -419,14 +445,7 @@ def allocate_many(session: Session, reservations: Iterable[Reservation]) -> list
         taking[key] = taking.get(key, 0) + r.quantity
     for key, units in taking.items():
         levels[key].allocated += units
-    allocations = [
-        Allocation(product_id=r.product_id, location_id=r.location.id, quantity=r.quantity, reference=r.reference,
-                   order_line_id=r.order_line_id)
-        for r in reservations
-    ]
-    session.add_all(allocations)
-    session.flush()
-    return allocations
+    return reservations
 
 
 def release(session: Session, allocation: Allocation, quantity: int | None = None) -> int:

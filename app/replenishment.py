@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, func, select, text, tuple_
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -289,12 +289,12 @@ def inbound_arrivals_many(session: Session, keys: list[tuple[int, int]]) -> dict
         return found
     newest_first = func.row_number().over(partition_by=(Movement.product_id, Movement.to_location_id),
                                           order_by=Movement.id.desc()).label("n")
-    ranked = (
+    ranked = db.where_pairs(
+        session,
         select(Movement.product_id, Movement.to_location_id, Movement.id, Movement.created_at, Movement.quantity,
-               newest_first)
-        .where(tuple_(Movement.product_id, Movement.to_location_id).in_(sorted(keys)))
-        .subquery()
-    )
+               newest_first),
+        Movement.product_id, Movement.to_location_id, sorted(keys),
+    ).subquery()
     rows = session.execute(
         select(ranked.c.product_id, ranked.c.to_location_id, ranked.c.id, ranked.c.created_at, ranked.c.quantity)
         .where(ranked.c.n <= INBOUND_PAGE)

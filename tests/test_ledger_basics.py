@@ -115,8 +115,7 @@ def test_many_reservations_at_once_count_what_the_earlier_ones_took_and_a_refusa
     with pytest.raises(ledger.InsufficientStock, match=r"only 1 free at P-01, 2 asked"):
         db.atomic(reserve, [3, 1, 2])
     assert level("P-01") == (5, 0)
-    made = db.atomic(reserve, [3, 2])
-    assert [a.quantity for a in made] == [3, 2]
+    assert db.atomic(reserve, [3, 2]) == 2
     assert level("P-01") == (5, 5)
     with db.reading() as session:
         assert ledger.check(session) == []

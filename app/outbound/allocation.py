@@ -255,11 +255,11 @@ def allocate_locked(session: Session, orders: list[Order]) -> list[Allocated]:
     for order in orders:
         wanted.setdefault(order.warehouse_id, set()).update(
             line.product_id for line in lines.get(order.id, []) if needs[line.id] and line.product_id is not None)
-    candidates, locations = _locked_candidates_by_warehouse(session, wanted)
+    candidates, locations, warehouse_of = _locked_candidates_by_warehouse(session, wanted)
     free = {key: c.free for key, c in candidates.items()}  # (product_id, location_id) -> free, as planned so far
     by_product: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (warehouse, product) -> candidate keys
     for key in candidates:
-        by_product.setdefault((locations[key[1]].warehouse_id, key[0]), []).append(key)
+        by_product.setdefault((warehouse_of[key[1]], key[0]), []).append(key)
     ages = Arrivals(session, candidates.items())
     partial = None
     results, legs = [], []
@@ -295,7 +295,7 @@ def allocate_locked(session: Session, orders: list[Order]) -> list[Allocated]:
         results.append(result)
     ledger.allocate_many(session, legs)
 
-    awaiting = False
+    awaiting, notes = False, []
     for order, result in zip(orders, results):
         order_lines = lines.get(order.id, [])
         if result.short:
@@ -307,8 +307,9 @@ def allocate_locked(session: Session, orders: list[Order]) -> list[Allocated]:
             status = OrderStatus.ALLOCATED
         else:  # nothing left to ship (no lines, or all shipped): its place in the workflow stays
             status = OrderStatus.PENDING if order.status == OrderStatus.AWAITING_STOCK else order.status
-        _set_status(session, order, status, result)
+        _set_status(session, order, status, result, notes)
         result.status = order.status
+    mirror.note_many(session, "allocation", notes)
     session.flush()
     if awaiting:
         _awaiting_now(session)
@@ -366,9 +367,9 @@ def _with_free(candidate: Candidate, free: int) -> Candidate:
     return candidate if candidate.free == free else replace(candidate, free=free)
 
 
-def _set_status(session: Session, order: Order, status: str, result: Allocated) -> None:
+def _set_status(session: Session, order: Order, status: str, result: Allocated, notes: list | None = None) -> None:
     """The order's new status, noted on its timeline when anything changed (a retry that changes
-    nothing writes nothing)."""
+    nothing writes nothing). `notes`: (order id, words) collected for one write (a batch)."""
     if status == order.status and not result.reserved and not result.released:
         return
     order.status = status
@@ -384,43 +385,55 @@ def _set_status(session: Session, order: Order, status: str, result: Allocated) 
         words = "picked: its totes hold every line, nothing left to allocate"
     else:
         words = f"{str(status).lower().replace('_', ' ')}: {result.reserved} unit(s) reserved"
-    mirror.note(session, order, "allocation", words)
+    if notes is None:
+        mirror.note(session, order, "allocation", words)
+    else:
+        notes.append((order.id, words))
 
 
 def _locked_candidates(session: Session, warehouse_id: int, product_ids: list[int]):
     """The balances of these products at the warehouse's active pick and storage locations that
     hold free stock, locked (ledger.lock) and read again under the lock: ({(product_id,
     location_id): Candidate}, {location_id: Location})."""
-    return _locked_candidates_by_warehouse(session, {warehouse_id: set(product_ids)})
+    candidates, places, _warehouses = _locked_candidates_by_warehouse(session, {warehouse_id: set(product_ids)})
+    return candidates, places
 
 
 def _locked_candidates_by_warehouse(session: Session, wanted: dict[int, set[int]]):
     """`_locked_candidates` for several warehouses at once ({warehouse id: product ids}): one
-    read per warehouse, then one lock of every balance found, in the ledger's fixed order."""
-    locations: dict[int, Location] = {}
+    read per warehouse, then one lock of every balance found, in the ledger's fixed order. The
+    locations come as ledger.Place (id, code, type) with their warehouse: {location id: Spot}."""
+    locations: dict[int, Spot] = {}
     keys = []
     for warehouse_id, product_ids in sorted(wanted.items()):
         if not product_ids:
             continue
         rows = session.execute(
-            select(StockLevel.product_id, Location)
+            select(StockLevel.product_id, Location.id, Location.code, Location.type, Location.pick_sequence)
             .join(Location, Location.id == StockLevel.location_id)
             .where(StockLevel.product_id.in_(sorted(product_ids)), Location.warehouse_id == warehouse_id,
                    Location.type.in_([str(t) for t in ALLOCATABLE_TYPES]), Location.active,
                    StockLevel.on_hand > StockLevel.allocated)
         ).all()
-        for product_id, location in rows:
-            locations[location.id] = location
-            keys.append((product_id, location.id))
+        for product_id, location_id, code, kind, sequence in rows:
+            locations[location_id] = Spot(ledger.Place(location_id, code, kind), warehouse_id, sequence)
+            keys.append((product_id, location_id))
     levels = ledger.lock(session, keys)
     candidates = {}
     for (product_id, location_id), level in levels.items():
-        location = locations[location_id]
+        spot = locations[location_id]
         free = level.on_hand - level.allocated
         if free > 0:
-            candidates[(product_id, location_id)] = Candidate(location_id, location.code, location.type,
-                                                              location.pick_sequence, free, on_hand=level.on_hand)
-    return candidates, locations
+            candidates[(product_id, location_id)] = Candidate(location_id, spot.place.code, spot.place.type,
+                                                              spot.pick_sequence, free, on_hand=level.on_hand)
+    return candidates, {location_id: spot.place for location_id, spot in locations.items()}, \
+        {location_id: spot.warehouse_id for location_id, spot in locations.items()}
+
+
+class Spot(NamedTuple):
+    place: ledger.Place
+    warehouse_id: int
+    pick_sequence: int | None
 
 
 class Arrivals:
