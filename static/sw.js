@@ -19,10 +19,16 @@
 const VERSION = "v2";
 const STATIC_CACHE = "wms-static-" + VERSION;
 const PAGES_CACHE = "wms-pages-" + VERSION;
+// Precached at install. /sw.js is served by app/web/pwa.py, which puts in the URLs the pages use
+// (each with its ?v= version, so the install reads them from the browser's cache instead of
+// downloading them a second time) and names STATIC_CACHE after them: a deploy that changes an asset
+// is a new cache, and the old one is deleted when this worker activates.
 const ASSETS = [
   "/static/app.css",
   "/static/app.js",
   "/static/offline.js",
+  "/static/scanner.js",
+  "/static/scanner.css",
   "/static/vendor/htmx-2.0.11.min.js",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",

@@ -1,7 +1,12 @@
 """What makes the app installable on a phone: the manifest and the service worker."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, send_from_directory, url_for
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, url_for
 
 bp = Blueprint("pwa", __name__)
 
@@ -23,9 +28,22 @@ def manifest():
     }, 200, {"Content-Type": "application/manifest+json"}
 
 
+_ASSETS = re.compile(r"const ASSETS = \[[^\]]*\];")
+_STATIC_CACHE = 'const STATIC_CACHE = "wms-static-" + VERSION;'
+
+
 @bp.route("/sw.js")
 def service_worker():
-    # Served from the root so its scope covers the whole app.
-    response = send_from_directory(current_app.static_folder, "sw.js", max_age=0)
+    """The service worker, served from the root so that its scope covers the whole app, with the
+    assets it precaches as the pages link them (versioned: see app.compression) and a static cache
+    named after those versions."""
+    script = (Path(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
+    paths = json.loads(re.sub(r",\s*\]", "]", _ASSETS.search(script).group(0)[len("const ASSETS = "):-1]))
+    urls = [url_for("static", filename=path.removeprefix("/static/")) for path in paths]
+    digest = hashlib.sha256("\n".join(urls).encode()).hexdigest()[:12]
+    script = _ASSETS.sub(lambda _match: "const ASSETS = " + json.dumps(urls) + ";", script, count=1)
+    script = script.replace(_STATIC_CACHE, f'const STATIC_CACHE = "wms-static-" + VERSION + "-{digest}";', 1)
+    response = Response(script, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache, max-age=0"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
