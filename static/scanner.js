@@ -506,11 +506,16 @@
       feedback("error");
       return;
     }
-    check(field);
     if (form && field.name === form.getAttribute("data-ask") && waitsForAnswer(form)) return;
     var next = field.getAttribute("data-next");
-    if (next) focusField(byName(form, next));
-    else if (form) capture(form);
+    if (next) {
+      check(field); // what the scan names shows under it while the next scans go on
+      focusField(byName(form, next));
+    } else if (form) {
+      capture(form); // the capture's answer says it all: no check of the last scan
+    } else {
+      check(field);
+    }
   }
 
   document.addEventListener("keydown", function (event) {
