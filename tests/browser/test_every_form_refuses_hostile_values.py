@@ -104,6 +104,8 @@ MUST_REACH |= {"/picking/{}/totes", "/picking/{}/pick", "/picking/{}/short", "/p
                "/packing/", "/packing/SO-WALK-PICKED/scan", "/packing/SO-WALK-PICKED/pack",
                "/order/SO-WALK-PACKED/label/retry", "/order/SO-WALK-PACKED/label/reprint",
                "/package-sizes/", "/package-sizes/{}/edit", "/package-sizes/{}/retire"}
+# -- problem reports (issue 10): a picker's report form (the manager's home links it too) --
+MUST_REACH |= {"/problems/new"}
 NOT_WALKED = {"/logout"}
 # Pages opened each, not once per shape of address: a pick job's page shows the tote form until its
 # totes are scanned, then the stop with the pick and short forms.
@@ -149,6 +151,9 @@ BASE_VALUES = {
                         "default_weight_kg": "1.5"},
     "/package-sizes/{}/edit": {"name": "Walked carton {n}", "length_cm": "40", "width_cm": "30", "height_cm": "20",
                                "default_weight_kg": "0.5"},
+    # -- problem reports (issue 10): a report of one unit found at the shelf (it moves nothing until a
+    #    manager approves it; the kind is a radio button, which the walk leaves as it is) --
+    "/problems/new": {"location": SHELF, "product": SKU, "quantity": "1", "note": ""},
     # Another field wrong as well, so that a value passing its own check never reaches Starshipit.
     "/admin/settings": {"STARSHIPIT_API_URL": "not a web address"},
 }
