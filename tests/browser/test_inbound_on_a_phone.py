@@ -7,22 +7,21 @@ pages did is checked afterwards through the app's own functions: stock, the PO's
 """
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 from sqlmodel import select
 
-from app import db, ledger, stocktakes
+from app import db, stocktakes
 from app.catalog import create_product
 from app.inbound.purchase_orders import create_purchase_order, describe, get_purchase_order
-from app.inventory import adjust_stock, movement_history, stock_summary
+from app.inventory import adjust_stock
 from app.models import PutawayTask
 from app.replenishment import set_rule
 from app.warehouses import create_location, get_warehouse
 from tests.browser.conftest import PHONE, sign_in_page
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.floor import (  # noqa: F401 (artifacts: imported from here by other tests)
+    RECORD_BUZZES, REFUSAL_BUZZ, artifacts, ledger_is_clean, movements, on_hand, scan, snap,
+)
 
 WIDGET, WIDGET_BARCODE = "IN-WIDGET", "9312345000017"
 GADGET, GADGET_BARCODE = "IN-GADGET", "9312345000024"
@@ -30,55 +29,9 @@ SPROCKET, SPROCKET_BARCODE = "IN-SPROCKET", "9312345000031"
 DOCK_BARCODE = "LOC-DOCK-2"  # the receiving location's own label
 UNKNOWN_BARCODE = "9399999999996"  # on no product
 
-# navigator.vibrate as the pages call it (a refusal buzzes twice: [120, 60, 120]), kept for the test.
-RECORD_BUZZES = """
-window.__buzzes = [];
-Object.defineProperty(navigator, "vibrate", {
-  configurable: true,
-  value: function (pattern) { window.__buzzes.push(pattern); return true; },
-});
-"""
-REFUSAL_BUZZ = [120, 60, 120]
-
-
-def artifacts() -> Path:
-    """The test artifacts folder (made if missing)."""
-    folder = Path(os.environ.get("WMS_TEST_ARTIFACTS") or ROOT / "test-artifacts")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def snap(page, name: str) -> None:
-    """A screenshot of the whole page as it is now, named by test and step."""
-    page.screenshot(path=str(artifacts() / f"{name}.png"), full_page=True)
-
-
-def scan(page, *codes: str) -> None:
-    """What a keyboard-wedge scanner sends into the focused field: each code's characters at full
-    speed, then Enter."""
-    page.keyboard.type("".join(f"{code}\n" for code in codes), delay=0)
-
 
 def fits_the_phone(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-
-
-def on_hand(app, sku: str) -> dict[str, int]:
-    with app.app_context(), db.reading() as session:
-        return {row["location"]: row["on_hand"] for row in stock_summary(session, sku)["locations"]}
-
-
-def movements(app, **filters) -> list[tuple]:
-    """(type, sku, from, to, quantity, reference) of the ledger's movements, oldest first."""
-    with app.app_context(), db.reading() as session:
-        rows = movement_history(session, limit=500, **filters)
-    return [(m["type"], m["sku"], m["from_location"], m["to_location"], m["quantity"], m["reference"])
-            for m in reversed(rows)]
-
-
-def ledger_is_clean(app) -> bool:
-    with app.app_context(), db.reading() as session:
-        return ledger.check(session) == []
 
 
 # ---- receiving and putaway -----------------------------------------------------------------------

@@ -15,7 +15,6 @@ functions (ledger, statuses) and the simulator's `/_sim/orders`.
 """
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from app import db
@@ -30,6 +29,7 @@ from tests.browser.test_inbound_on_a_phone import (
 )
 from tests.browser.test_pages_fit_a_phone import TOO_SMALL
 from tests.conftest import _seed_basics, make_app
+from tests.support.floor import sim_call
 from tests.support.processes import redis_url, start_redis, start_wms, start_worker
 from tests.test_order_events import order_body, send
 
@@ -67,12 +67,6 @@ def stack(sqlite_url, tmp_path):
                 running.stop()
         sim.stop()
         app.extensions["wms.engine"].dispose()
-
-
-def sim_call(sim, verb: str, where: str, **body) -> dict:
-    answer = httpx.request(verb, f"{sim.url}/_sim/{where}", json=body or None, timeout=10)
-    assert answer.status_code < 300, answer.text
-    return answer.json()
 
 
 def build_outbound(app, sim) -> dict:
