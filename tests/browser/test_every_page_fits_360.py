@@ -20,21 +20,18 @@ against what is behind it. Screenshots go to test-artifacts/every-page-fits-360/
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
-
 import pytest
 
 from app.models.users import ROLE_RANK, Role
 from app.web import HOME_TILES, NAV_ITEMS
 from tests.browser.conftest import sign_in_page
-from tests.browser.test_every_form_refuses_hostile_values import build_floor, shape
+from tests.browser.test_every_form_refuses_hostile_values import build_floor
+from tests.support import crawl
+from tests.support.crawl import visit
 from tests.support.layout import CUT_OR_OVERLAPPING, LOW_CONTRAST, PAGE_WIDTH, TOO_SMALL, artifacts
 
 WIDTH = 360
 ROLES = ("picker", "manager", "admin")
-SKIPPED = ("/static/", "/api/", "/webhooks/", "/logout", "/sw.js", "/manifest", "/_sim/")
-NOT_PAGES = ("/label/pdf",)  # the label PDF: the browser's own viewer, opened in a tab to print
-PAGE_LIMIT = 150  # pages per role (one per shape of address)
 
 MENU_SECTIONS = """() => Array.from(document.querySelectorAll('[data-testid=menu] a[data-section]'))
   .filter((a) => a.getClientRects().length > 0).map((a) => a.dataset.section)"""
@@ -48,26 +45,6 @@ def sections_of(app, role: str) -> list[str]:
     listed = [entry for entry in HOME_TILES] + [entry for entry in NAV_ITEMS if entry[0] not in tiles]
     return [entry[0] for entry in listed
             if entry[0] in app.view_functions and rank >= ROLE_RANK[Role(entry[2])]]
-
-
-def routes_without_arguments(app) -> list[str]:
-    """Every GET page of the app that needs nothing in its address."""
-    found = []
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.arguments or rule.rule.startswith(SKIPPED):
-            continue
-        found.append(rule.rule)
-    return sorted(set(found))
-
-
-def visit(page, url: str) -> tuple[int, str]:
-    """Open a page: (status, what it is: "page", or the content type of anything else, htmx's
-    fragments included)."""
-    response = page.goto(url, wait_until="domcontentloaded")
-    kind = response.headers.get("content-type", "")
-    if "text/html" in kind and response.text().lstrip()[:15].lower() == "<!doctype html>":
-        kind = "page"
-    return response.status, kind
 
 
 def check_page(page, role: str, path: str, sections: list[str], problems: list[str], dark: bool = False) -> None:
@@ -103,31 +80,10 @@ def check_page(page, role: str, path: str, sections: list[str], problems: list[s
 
 
 def walk_role(page, base: str, app, role: str, problems: list[str], dark: bool = False) -> set[str]:
-    """Every page a role reaches, each checked; the paths opened."""
+    """Every page a role reaches (tests/support/crawl.py), each checked; the paths opened."""
     sections = sections_of(app, role)
-    queue = [base + "/"] + [base + path for path in routes_without_arguments(app)]
-    seen, opened = set(), set()
-    while queue and len(seen) < PAGE_LIMIT:
-        url = queue.pop(0)
-        parts = urlsplit(url)
-        key = (shape(parts.path), tuple(sorted({name for name, _ in parse_qsl(parts.query)})))
-        if key in seen:
-            continue
-        seen.add(key)
-        status, kind = visit(page, url)
-        if status >= 500:
-            problems.append(f"{role} {parts.path}: HTTP {status}")
-            continue
-        if status >= 400 or kind != "page":
-            continue  # a page the role may not open, or no page (a fragment htmx fetches, a file)
-        opened.add(parts.path + (f"?{parts.query}" if parts.query else ""))
-        check_page(page, role, parts.path, sections, problems, dark)
-        for href in page.eval_on_selector_all("a[href]", "links => links.map((a) => a.href)"):
-            target = urlsplit(href)
-            if (target.netloc == parts.netloc and not target.path.startswith(SKIPPED)
-                    and not target.path.endswith(NOT_PAGES)):
-                queue.append(href.split("#")[0])
-    return opened
+    return crawl.walk(page, base, app, role, problems,
+                      lambda path: check_page(page, role, path, sections, problems, dark))
 
 
 def test_every_page_of_every_role_fits_a_360_px_phone_with_its_menu(live_wms, small_phone):
