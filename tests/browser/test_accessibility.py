@@ -73,3 +73,71 @@ def test_every_page_of_a_role_passes_axe_core_in_light_and_dark_mode_with_focus_
     assert not problems, "\n".join(problems)
     assert not findings.failing, f"{len(findings.failing)} serious or critical:\n" + "\n".join(findings.failing)
     assert not focus_problems, "\n".join(focus_problems)
+
+
+SCAN_SETTLED = ("() => window.scanner && window.scanner.waiting === 0"
+                " && !document.querySelector('[data-testid=scan-log] li[data-state=pending]')")
+
+
+def scan(page, *codes: str) -> None:
+    """What a keyboard-wedge scanner sends: each code, then Enter."""
+    page.keyboard.type("".join(f"{code}\n" for code in codes), delay=10)
+
+
+def both_modes(page, where: str, findings: Findings) -> None:
+    """axe-core on the page as it is now, in light mode and in dark mode, once the scan's colour flash
+    has faded (it lies over the page while it does)."""
+    page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        findings.add(f"{where} ({scheme})", run_axe(page))
+        page.screenshot(path=str(artifacts("accessibility") / f"{where.replace(' ', '-')}-{scheme}.png"))
+    page.emulate_media(color_scheme="light")
+
+
+def test_scan_feedback_the_hold_the_offline_queue_and_refusals_pass_axe_core(live_wms, phone):
+    """What a page shows only after something happens: a scan applied and one refused (the log's
+    lines, the hold with its OK and ACK code), a move kept offline (the queue in the header, its panel
+    open), and a form answered with a refusal under its field: each checked in light and dark mode."""
+    server, app = live_wms
+    build_floor(app)
+    findings = Findings()
+    sign_in_page(phone, server.url, "picker")
+    phone.goto(f"{server.url}/moves/")
+    phone.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    phone.reload()
+    phone.locator("form[data-scanner][data-ready]").wait_for(state="attached")
+    phone.locator("#from_location").focus()
+    scan(phone, "A-01-01-01", "SKU-WALK-1", "A-01-01-02")  # applied
+    phone.wait_for_function(SCAN_SETTLED)
+    scan(phone, "A-01-01-01", "SKU-WALK-1", "NOWHERE")  # refused: the hold
+    hold = phone.get_by_test_id("scan-hold")
+    hold.wait_for()
+    phone.wait_for_function(SCAN_SETTLED)
+    log = phone.get_by_test_id("scan-log")
+    assert log.locator("li[data-state=ok]").count() == 1 and log.locator("li[data-state=error]").count() >= 1
+    both_modes(phone, "picker move-refused", findings)
+    phone.get_by_test_id("scan-ack").tap()
+    hold.wait_for(state="hidden")
+
+    phone.context.set_offline(True)
+    phone.locator("#from_location").focus()
+    scan(phone, "A-01-01-01", "SKU-WALK-1", "A-01-01-02")  # kept on the phone
+    log.locator("li[data-state=queued]").wait_for()
+    phone.get_by_test_id("offline-queue").click()
+    phone.get_by_test_id("offline-panel").wait_for()
+    both_modes(phone, "picker move-offline", findings)
+    phone.get_by_test_id("offline-close").click()
+    phone.context.set_offline(False)
+    phone.get_by_test_id("offline-queue").wait_for(state="hidden")
+
+    phone.goto(f"{server.url}/problems/new")
+    phone.get_by_test_id("kind-damaged").check()
+    phone.get_by_test_id("problem-location").fill("NOWHERE")
+    phone.get_by_test_id("problem-product").fill("SKU-WALK-1")
+    phone.get_by_test_id("problem-quantity").fill("1")
+    phone.get_by_test_id("problem-send").click()
+    phone.locator("[data-testid=field-error], [data-testid=flash-error]").first.wait_for()
+    both_modes(phone, "picker problem-refused", findings)
+    print("\n" + findings.summary())
+    assert not findings.failing, f"{len(findings.failing)} serious or critical:\n" + "\n".join(findings.failing)
