@@ -118,6 +118,7 @@ class Day:
         number = self.first + len(self.taken)
         wide = self.page.evaluate("document.documentElement.scrollWidth")
         assert wide <= self.device.width, f"step {number} {step}: the page is {wide} px wide on {self.device.name}"
+        self.page.evaluate("window.scrollTo(0, 0)")  # a page scrolled down draws its sticky header mid-picture
         snap(self.page, f"qa/{self.role}/{self.device.name}/{number:02d}-{step}")
         self.taken.append(step)
 
