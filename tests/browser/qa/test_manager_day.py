@@ -1,5 +1,5 @@
 """A manager's day, on a phone and on a tablet: sign in; resolve a discrepancy (stock shipped that was
-not on hand); retry a failed event once its cause is fixed; approve a stocktake's count; approve a
+not on hand), correcting the shelf's stock; retry a failed event once its cause is fixed; approve a stocktake's count; approve a
 picker's problem report; release allocated orders as pick jobs. What the manager acts on arrives as
 it does in production: orders and shipments by Starshipit's order events, the count and the report
 made through the pickers' use cases. Each step is a screenshot (`qa/manager/<device>/<nn>-<step>.png`);
@@ -125,7 +125,11 @@ def test_a_manager_resolves_a_discrepancy(qa_stack, floor, day, device):
     assert card.get_by_test_id("discrepancy-status").inner_text() == "open"
     assert f.hat in card.inner_text() and "shortfall" in card.inner_text() and f.shipped in card.inner_text()
     walk.shot("discrepancies")
-    card.locator("textarea[name=note]").fill("Checked the packing bench: shipped from a returns box, nothing to correct")
+    # The shelf counted: the 2 hats had been there all along (a receipt put on the wrong shelf's label).
+    card.locator("textarea[name=note]").fill("Counted the shelf: 2 more hats were there, received under a wrong label")
+    card.locator("summary", has_text="Correct the stock too").click()
+    card.locator("input[name=location]").fill(f.short_shelf)
+    card.locator("input[name=quantity]").fill("2")
     walk.shot("note-written")
     card.get_by_role("button", name="Resolve").click()
     resolved = page.locator(f"#discrepancy-{f.discrepancy_id}")
@@ -135,8 +139,10 @@ def test_a_manager_resolves_a_discrepancy(qa_stack, floor, day, device):
     walk.shot("resolved")
     with app.app_context(), db.reading() as session:
         item = session.get(Discrepancy, f.discrepancy_id)
-        assert item.status == "resolved" and item.note.startswith("Checked the packing bench")
-    assert movements(app, reference=f"discrepancy-{f.discrepancy_id}") == []  # no correction asked for
+        assert item.status == "resolved" and item.note.startswith("Counted the shelf")
+    [(_kind, sku, _source, to, quantity, _reference)] = movements(app, reference=f"discrepancy-{f.discrepancy_id}")
+    assert (sku, to, quantity) == (f.hat, f.short_shelf, 2)
+    assert on_hand(app, f.hat).get(f.short_shelf) == 2  # 1 shipped of the 1 on hand, then 2 found
     assert ledger_is_clean(app)
 
 
