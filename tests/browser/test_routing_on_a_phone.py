@@ -9,7 +9,7 @@ from app.outbound import routing
 from tests import orders_data as data
 from tests.browser.conftest import sign_in_page
 from tests.browser.test_inbound_on_a_phone import snap
-from tests.browser.test_pages_fit_a_phone import TOO_SMALL, small_phone  # noqa: F401 - the 360 px phone
+from tests.support.layout import TOO_SMALL
 
 LONG_NAME = "Auckland pilot for the Shopify channel and the big mugs"
 SKUS = [f"MUG-LONG-SKU-{n:06d}" for n in range(30)]
