@@ -8,8 +8,9 @@ experimental: WCAG 2.x A and AA, colour contrast included, every field labelled,
 named, and its best practices); then a representative set of the role's pages, scan pages
 included, again in dark mode: the picker's on the phone, the manager's and the admin's on their
 tablet (1024 x 1366, where tables are tables and the menu a side bar; the 360 px layout test
-already checks contrast on a phone in dark mode for every page the admin reaches). The sign-in page is checked before signing in. On every page each
-control the keyboard reaches, focused in turn, draws a focus ring.
+already checks contrast on a phone in dark mode for every page the admin reaches). The sign-in page
+is checked before signing in. On every page each control the keyboard reaches, focused in turn,
+draws a focus ring.
 
 A violation whose impact is serious or critical fails the test; the minor and moderate ones are
 printed as a summary (run with -s to see it).
@@ -141,3 +142,20 @@ def test_scan_feedback_the_hold_the_offline_queue_and_refusals_pass_axe_core(liv
     both_modes(phone, "picker problem-refused", findings)
     print("\n" + findings.summary())
     assert not findings.failing, f"{len(findings.failing)} serious or critical:\n" + "\n".join(findings.failing)
+
+
+def test_the_checks_find_what_they_look_for(chromium):
+    """axe-core and the focus-ring check, on a page made wrong on purpose: an unlabelled field, a
+    button without a name, grey text on white, and a control whose focus ring is taken away."""
+    page = chromium.new_page()
+    try:
+        page.set_content('<!doctype html><html lang="en"><head><title>Wrong</title>'
+                         "<style>:focus-visible { outline: 3px solid blue; } .bare:focus { outline: none; }</style>"
+                         '</head><body><main><h1>Wrong</h1><input type="text"><button></button>'
+                         '<p style="color: #aaa; background: #fff">faint</p>'
+                         '<a href="#x">ringed</a> <button class="bare">bare</button></main></body></html>')
+        found = {(v["id"], v["impact"]) for v in run_axe(page)}
+        assert {("label", "critical"), ("button-name", "critical"), ("color-contrast", "serious")} <= found
+        assert page.evaluate(NO_FOCUS_RING) == ['<button class="bare">bare</button>']
+    finally:
+        page.close()
