@@ -5,16 +5,17 @@ gets a drain. A real Redis (db 6, flushed before and after) and real databases."
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from app import db
 from app.models import InboxEvent, OrderTimelineEntry
-from app.orders import inbox, processing
+from app.orders import events, inbox, processing
 from tests.conftest import _seed_basics, flushed_redis, make_app
 from tests.test_order_events import assert_ledger_clean, build_floor, order_body, order_state, send
 
@@ -111,6 +112,50 @@ def test_a_burst_of_webhooks_enqueues_one_drain_and_two_drains_apply_each_event_
     assert statuses() == {"processed": 40}
     assert queue_store.get(inbox.wake_key()) is None and queued_functions(queue_store) == []
     assert_ledger_clean()
+
+
+@pytest.mark.postgres
+def test_an_orders_later_event_waits_while_another_drain_applies_its_earlier_one(postgres_redis_app, queue_store):
+    """Two drains side by side: one is applying an order's order_created (here: this test, holding
+    the event's lock) when the other reaches that order's order_shipped. The shipment waits for
+    the creation to commit, then applies: both processed, in the order they arrived (were the
+    shipment applied first, it would create the order and the older order_created be ignored)."""
+    client = postgres_redis_app.test_client()
+    items = [{"sku": "SKU-A", "quantity": 1}]
+    send(client, order_body("order_created", number="SO-1", items=items))
+    send(client, order_body("order_shipped", number="SO-1", at="2026-11-24T05:00:00Z", items=items))
+    with db.reading() as session:
+        created_id, shipped_id = session.exec(select(InboxEvent.id).order_by(InboxEvent.id)).all()
+    tried: list[int] = []
+    with Session(db.engine()) as holder:  # the other drain, mid-way through order_created
+        created = inbox.claim(holder, created_id)
+        drainer = threading.Thread(target=lambda: _drain_in(postgres_redis_app, tried))
+        drainer.start()
+        _until_a_lock_is_awaited(holder)  # the drain claimed the shipment and waits for the creation
+        events.apply_event(holder, created)
+        holder.commit()
+        drainer.join()
+    assert tried == [1]  # the drain applied the shipment only; the creation was the holder's
+    assert statuses() == {"processed": 2}
+    assert order_state("SO-1")["status"] == "SHIPPED"
+    with db.reading() as session:
+        applied = session.exec(select(OrderTimelineEntry.inbox_event_id).order_by(OrderTimelineEntry.id)).all()
+    assert [event_id for event_id in applied if event_id] == [created_id, shipped_id]
+    assert_ledger_clean()
+
+
+def _drain_in(app, tried: list[int]) -> None:
+    with app.app_context():
+        tried.append(processing.drain())
+
+
+def _until_a_lock_is_awaited(session) -> None:
+    for _ in range(600):
+        waiting = session.connection().exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted").scalar()
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the drain never waited for the earlier event")
 
 
 def test_a_failing_event_is_counted_scheduled_for_retry_and_left_alone_by_drains(redis_app, queue_store, monkeypatch):

@@ -241,6 +241,29 @@ def claim(session: Session, event_id: int) -> InboxEvent | None:
     return session.scalars(statement).first()
 
 
+def earlier_of_its_order(session: Session, event: InboxEvent) -> InboxEvent | None:
+    """The oldest event of the same order that came before `event` and is still pending, never
+    having failed, locked for this transaction. It waits (FOR UPDATE, no SKIP LOCKED) while
+    another drain applies it, so one order's events are applied in the order they arrived even
+    with drains side by side; it is None once that drain has committed. No deadlock: a drain
+    holds only events at or after the one it applies and waits only on an earlier one, so waits
+    never go round in a circle. Failed events belong to their retry jobs and hold nothing up."""
+    if not event.order_number:
+        return None
+    statement = (
+        select(InboxEvent)
+        .where(
+            InboxEvent.order_number == event.order_number, InboxEvent.id < event.id,
+            InboxEvent.status == InboxStatus.PENDING, InboxEvent.kind == "order", InboxEvent.attempts == 0,
+        )
+        .order_by(InboxEvent.id)
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(statement).first()
+
+
 def record_failure(session: Session, event_id: int, error: BaseException) -> InboxEvent | None:
     """One more failed try, counted on the event with the reason in words and the technical
     detail. The event fails for good when the error is terminal (it can never apply as it is) or

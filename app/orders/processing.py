@@ -83,8 +83,10 @@ def drain(seconds: float = DRAIN_SECONDS) -> int:
     flag). Events are claimed a batch at a time (inbox.claim_batch, FOR UPDATE SKIP LOCKED, in the
     transaction of the batch's first event, so two drains asking at once get different batches),
     then each is claimed again by its id and applied in one transaction of its own (skipped if
-    another drain got it meanwhile). A drain killed mid-event leaves that event pending again when
-    its connection dies. Each batch starts after the last event this drain claimed (an event that
+    another drain got it meanwhile). One order's events apply in the order they arrived: an event
+    whose order has an earlier event still pending waits while another drain applies that one, or
+    applies it first (inbox.earlier_of_its_order). A drain killed mid-event leaves that event
+    pending again when its connection dies. Each batch starts after the last event this drain claimed (an event that
     commits later under a lower id, or that a killed drain let go, is found by the next drain,
     which its webhook or the poll's sweep wakes). An event that fails is counted and its retry
     scheduled (`failed`); the drain goes on with the next one.
@@ -138,6 +140,10 @@ def _apply_next(session, batch: _Batch, claimed: list[int]) -> int | None:
         batch.after = max(batch.after, event_id)
         event = inbox.claim(session, event_id)
         if event is not None:
+            earlier = inbox.earlier_of_its_order(session, event)
+            if earlier is not None:  # its order's earlier event, left pending by nobody: that one first
+                batch.ids.insert(0, event_id)
+                event, event_id = earlier, earlier.id
             claimed.append(event_id)
             events.apply_event(session, event)
             return event_id
