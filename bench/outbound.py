@@ -92,8 +92,7 @@ CLIENT_PROCESSES = 4
 WRONG_EVERY = 25  # 1 pick scan in this many is a wrong one
 BATCH_ORDERS = 10  # orders per batch pick job (picking.DEFAULT_BATCH)
 
-STOP = re.compile(r'data-testid="current-stop" data-stop="\d+" data-location="([^"]*)" data-sku="([^"]*)" '
-                  r'data-tote="([^"]*)"')
+STOP = re.compile(r'data-testid="current-stop"[^>]*? data-location="([^"]*)" data-sku="([^"]*)" data-tote="([^"]*)"')
 LEFT = re.compile(r'data-testid="stop-quantity">(\d+)<')
 TOTE_ROW = re.compile(r'<li data-testid="tote-([^"]+)">')
 KINDS = {  # request kind -> (method, path pattern) as the access log has it
