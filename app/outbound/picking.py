@@ -569,14 +569,41 @@ def get_pick_job(session: Session, job_id) -> dict:
 
 
 def list_jobs(session: Session, *, warehouse: str | None = None, open_only: bool = True) -> list[dict]:
-    """A warehouse's pick jobs, open ones (oldest first) or the latest of every status."""
+    """A warehouse's pick jobs, open ones (oldest first) or the latest of every status, as the job
+    list shows them: {id, status, mode, picker, orders, totes, stops_left}. Read for the whole list
+    at once (four statements, however many jobs): a view per job made 800 statements and 2.5 s of a
+    picker's wait for a list of 200 (bench/outbound.py)."""
     site = get_warehouse(session, warehouse)
-    statement = select(PickJob).where(PickJob.warehouse_id == site.id)
+    statement = (
+        select(PickJob.id, PickJob.status, PickJob.mode, User.username)
+        .outerjoin(User, User.id == PickJob.picker_id)
+        .where(PickJob.warehouse_id == site.id)
+    )
     if open_only:
         statement = statement.where(PickJob.status.in_([str(s) for s in OPEN_PICK_STATUSES])).order_by(PickJob.id)
     else:
         statement = statement.order_by(PickJob.id.desc())
-    return [job_view(session, job) for job in session.scalars(statement.limit(bounds.MAX_PICK_JOB_LIST))]
+    jobs = session.execute(statement.limit(bounds.MAX_PICK_JOB_LIST)).all()
+    ids = [job_id for job_id, *_ in jobs]
+    totes: dict[int, list[tuple[str, str]]] = {job_id: [] for job_id in ids}
+    left: dict[int, int] = {}
+    if ids:
+        for job_id, code, number in session.execute(
+            select(PickTote.job_id, Location.code, Order.order_number)
+            .join(Location, Location.id == PickTote.tote_location_id).join(Order, Order.id == PickTote.order_id)
+            .where(PickTote.job_id.in_(ids)).order_by(PickTote.job_id, PickTote.position)
+        ):
+            totes[job_id].append((code, number))
+        left = dict(session.execute(
+            select(PickStop.job_id, func.count())
+            .where(PickStop.job_id.in_(ids), PickStop.picked < PickStop.quantity).group_by(PickStop.job_id)
+        ).all())
+    return [{
+        "id": job_id, "status": status, "mode": mode, "picker": picker,
+        "orders": [number for _code, number in totes[job_id]],
+        "totes": [{"tote": code, "order_number": number} for code, number in totes[job_id]],
+        "stops_left": left.get(job_id, 0),
+    } for job_id, status, mode, picker in jobs]
 
 
 def take_job(session: Session, job_id, user_id: int | None) -> dict:
