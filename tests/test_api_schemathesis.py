@@ -43,6 +43,10 @@ CHECKS = [
     "unsupported_method",
     "allow_header_conformance",
 ]
+# Seconds an answer may take, for the document and each fuzzed request: schemathesis's own 10 s
+# ran out fetching the document from a fresh gunicorn on a 2-core machine at load 10 (the test
+# files run side by side); a slow answer is not what this test checks.
+PATIENCE = 60
 # What the seeded warehouse holds, for schemathesis to send now and then instead of random text,
 # so that look-ups also find real rows and stock really moves.
 KNOWN = ["SKU-1", "SKU-2", "WIDGET", "9300000000011", "A-01", "B-01", "P-01", "LOC-P01", "DOCK", "PACK-1",
@@ -106,6 +110,7 @@ def fuzz(url: str, token: str) -> tuple[Counter, list[str], set[str], set[str]]:
     config = schemathesis.Config.from_dict({
         "seed": SEED,
         "headers": {"Authorization": f"Bearer {token}"},
+        "request-timeout": PATIENCE,
         "generation": {
             "max-examples": EXAMPLES,
             "mode": "all",
@@ -115,7 +120,7 @@ def fuzz(url: str, token: str) -> tuple[Counter, list[str], set[str], set[str]]:
         "phases": {"stateful": {"enabled": False}},
         "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
     })
-    schema = schemathesis.openapi.from_url(f"{url}/api/v1/openapi.json", config=config,
+    schema = schemathesis.openapi.from_url(f"{url}/api/v1/openapi.json", config=config, timeout=PATIENCE,
                                            headers={"Authorization": f"Bearer {token}"})
     documented = {f"{method.upper()} {path}" for path, item in schema.raw_schema["paths"].items() for method in item}
     answers: Counter = Counter()
