@@ -3,6 +3,7 @@ each picker's lines and units today with their rates per hour; for managers only
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import select
@@ -13,8 +14,8 @@ from app.inventory import adjust_stock
 from app.models import Location, Movement, MovementType, Order, OrderStatus, User
 from app.outbound import dashboard
 from app.outbound.dashboard import PickerDay
-from app.warehouses import create_location, create_warehouse, get_warehouse
-from app.timeutil import utcnow
+from app.timeutil import isoformat, utcnow
+from app.warehouses import create_location, create_warehouse, get_warehouse, set_time_zone
 
 NOON = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -31,6 +32,13 @@ def test_a_pickers_rate_is_over_first_to_last_pick_and_never_under_a_quarter_hou
 
 def test_the_day_begins_at_midnight_utc():
     assert dashboard.day_start(NOON) == datetime(2026, 12, 2, tzinfo=UTC)
+
+
+def test_the_day_begins_at_midnight_in_the_warehouses_time_zone():
+    auckland = ZoneInfo("Pacific/Auckland")  # UTC+13 in December: noon UTC is 1 am on the 3rd there
+    assert dashboard.day_start(NOON, auckland) == datetime(2026, 12, 2, 11, 0, tzinfo=UTC)
+    los_angeles = ZoneInfo("America/Los_Angeles")  # UTC-8: noon UTC is 4 am on the 2nd there
+    assert dashboard.day_start(NOON, los_angeles) == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 
 
 # ---- the figures from the database ---------------------------------------------------------------
@@ -114,3 +122,12 @@ def test_managers_see_the_dashboard_and_pickers_may_not(app, manager, picker):
     assert 'data-testid="stage-PICKED" data-count="1"' in html and 'data-testid="picker-picker"' in html
     assert picker.get("/outbound/").status_code == 403
     assert "/outbound/" in manager.get("/").get_data(as_text=True)
+
+
+def test_today_on_the_page_begins_at_midnight_in_the_warehouses_time_zone(app, manager):
+    floor()
+    picks(("picker", 1, 0))
+    db.atomic(lambda session: set_time_zone(session, "MAIN", "Pacific/Auckland"))
+    html = manager.get("/outbound/").get_data(as_text=True)
+    began = dashboard.day_start(utcnow(), ZoneInfo("Pacific/Auckland"))
+    assert f'Today: since <time datetime="{isoformat(began)}"' in html

@@ -1,14 +1,15 @@
 """The outbound dashboard's figures: orders per stage and per route in one warehouse, what shipped
 today, and each picker's picks today (lines and units, and per hour of picking).
 
-"Today" is the UTC day (the warehouse's own time zone comes with issue 10). A picker's rate is
+"Today" is the day in the time zone the manager's pages show (the warehouse's, else the browser's,
+else UTC: app.web.site), from its local midnight. A picker's rate is
 over the time from their first pick today to their last, at least a quarter of an hour, so that a
 picker who has made two picks a minute apart is not shown picking at a thousand lines an hour.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -44,15 +45,19 @@ class PickerDay:
         return self.units / self.hours
 
 
-def day_start(now: datetime) -> datetime:
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+def day_start(now: datetime, zone: tzinfo | None = None) -> datetime:
+    """The moment (UTC) the day of `now` began in `zone` (None: UTC)."""
+    local = now.astimezone(zone or UTC)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
-def outbound_figures(session: Session, warehouse_id: int, *, now: datetime | None = None) -> dict:
+def outbound_figures(session: Session, warehouse_id: int, *, now: datetime | None = None,
+                     zone: tzinfo | None = None) -> dict:
     """{stages: {stage: count}, routes: {route: {stage: count}}, shipped_today, pickers: [PickerDay]}:
-    stages include SHIPPED_TODAY (orders that shipped, in full or in part, since the day began)."""
+    stages include SHIPPED_TODAY (orders that shipped, in full or in part, since the day began in
+    `zone`; None: UTC)."""
     now = now or utcnow()
-    start = day_start(now)
+    start = day_start(now, zone)
     routes = {route: {stage: 0 for stage in (*STAGES, "SHIPPED_TODAY")} for route in ROUTES}
     for route, status, count in session.execute(
         select(Order.route, Order.status, func.count())

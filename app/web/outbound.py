@@ -8,7 +8,7 @@ from app import db
 from app.models import Role
 from app.outbound import dashboard
 from app.security import requires
-from app.web.site import current_warehouse
+from app.web.site import current_warehouse, shown_zone
 
 bp = Blueprint("outbound", __name__, url_prefix="/outbound")
 
@@ -16,7 +16,8 @@ bp = Blueprint("outbound", __name__, url_prefix="/outbound")
 @bp.get("/")
 @requires(Role.MANAGER)
 def index():
+    zone = shown_zone()  # "today" is the day the page's times are shown in
     with db.reading() as session:
         site = current_warehouse(session)
-        figures = dashboard.outbound_figures(session, site.id)
+        figures = dashboard.outbound_figures(session, site.id, zone=zone)
     return render_template("outbound/index.html", site=site, **figures)

@@ -167,6 +167,12 @@ def _time_setting() -> tuple:
     return found
 
 
+def shown_zone():
+    """The time zone this request's pages show times in (the warehouse's, else the browser's), or
+    None for UTC."""
+    return _time_setting()[0]
+
+
 def _shown_time(value, kind: str) -> Markup:
     if value is None or value == "":
         return Markup("—")
