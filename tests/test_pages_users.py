@@ -16,7 +16,7 @@ from app import accounts, db
 from app.errors import Conflict
 from app.models import ApiToken, User
 from app.timeutil import local_text
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD, make_app, sign_in
 
 HTMX = {"HX-Request": "true"}
 NEW_PASSWORD = "a-brand-new-password"
@@ -463,3 +463,20 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(postgres_url):
         assert {name: row[:2] for name, row in users().items() if name in ("admin", "boss")} == {
             "admin": ("admin", True), "boss": ("manager", True)}
     app.extensions["wms.engine"].dispose()
+
+
+def test_a_new_password_signs_the_user_out_everywhere_but_keeps_the_admin_who_set_their_own(app, admin):
+    dana = add_user("dana")
+    phone = app.test_client()
+    assert phone.post("/login", data={"username": "dana", "password": PASSWORD}).status_code == 302
+    assert phone.get("/").status_code == 200
+    admin.post(f"/users/{dana}/password", data={"password": NEW_PASSWORD})
+    assert phone.get("/").status_code == 302  # the phone signed in with the old password: signed out
+    tablet = sign_in(app.test_client(), "admin")  # the admin's other session
+    with db.reading() as session:
+        me = session.exec(select(User).where(User.username == "admin")).one().id
+    assert admin.post(f"/users/{me}/password", data={"password": NEW_PASSWORD}).status_code == 302
+    assert admin.get("/users/").status_code == 200  # where they set it: still signed in
+    assert tablet.get("/users/").status_code == 302  # elsewhere: signed out
+    assert admin.post(f"/users/{me}/password/make").status_code == 200
+    assert admin.get("/users/").status_code == 200

@@ -1,6 +1,7 @@
 """People who sign in, and tokens for machines that call the API."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,6 +38,16 @@ class User(UserMixin, SQLModel, table=True):
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
+
+    def get_id(self) -> str:  # flask-login: what a signed-in session keeps of its user
+        """"<id>.<password mark>": a new password changes the mark, so every session signed in
+        with the old one ends at its next request (app.security._load_user)."""
+        return f"{self.id}.{self.password_mark()}"
+
+    def password_mark(self) -> str:
+        """A short one-way mark of the password hash (the session cookie can be read, if not
+        forged): it tells whether the password changed, and nothing about the password."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def has_role(self, role: str) -> bool:
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]

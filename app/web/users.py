@@ -5,7 +5,7 @@ routes call one use case each and show its refusals in words."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from app import accounts, bounds, db
 from app.errors import WmsError
@@ -105,8 +105,16 @@ def _change(user_id: str, action, done):
         if error.field == "id":
             raise  # no such user: the error page says so
         return _user_page(user_id, error=error, status=error.status)
+    _keep_signed_in(changed)
     flash(done(changed), "ok")
     return redirect(url_for("users.user", user_id=changed.id))
+
+
+def _keep_signed_in(user) -> None:
+    """An admin who changed their own password goes on signed in here (a new password ends every
+    session signed in with the old one: app.security._load_user); their other sessions end."""
+    if user.id == current_user.id:
+        login_user(user)
 
 
 @bp.post("/<user_id>/role")
@@ -130,6 +138,7 @@ def set_password(user_id: str):
 def make_password(user_id: str):
     """A password the app makes, shown on the answer this once (never put in the session's cookie)."""
     reset = db.atomic(accounts.reset_password, user_id)
+    _keep_signed_in(reset.user)
     return _user_page(reset.user.id, made=reset.made)
 
 
