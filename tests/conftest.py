@@ -37,9 +37,12 @@ _REAL_HASH_PASSWORD = accounts.hash_password
 # late ran alone at the end (the hostile-form walk took the last 6 minutes of a 20-minute run).
 LONGEST_FIRST = (
     "tests/browser/test_every_form_refuses_hostile_values.py",
+    "tests/browser/test_accessibility.py",
+    "tests/browser/test_every_page_fits_360.py",
     "tests/test_api_schemathesis.py",
     "tests/test_e2e_starshipit.py",
     "tests/test_ledger_stateful.py",
+    "tests/browser/test_scan_bursts.py",
     "tests/test_allocation_concurrency.py",
 )
 
