@@ -64,6 +64,17 @@ def test_the_page_lists_the_current_warehouses_open_tasks_oldest_first(floor, pi
     assert "<html" not in only and 'data-testid="task-2"' in only and 'data-testid="task-1"' not in only
 
 
+def test_the_task_list_is_paged_and_a_page_comes_into_the_list_alone(floor, picker, monkeypatch):
+    monkeypatch.setattr("app.web.putaway.PAGE_SIZE", 1)
+    first = picker.get("/putaway/").get_data(as_text=True)
+    assert 'data-testid="task-1"' in first and 'data-testid="task-2"' not in first
+    assert 'hx-get="/putaway/?page=2&amp;status=open"' in first and 'hx-target="#tasks"' in first
+    second = picker.get("/putaway/?page=2&status=open", headers={**HTMX, "HX-Target": "tasks"}).get_data(as_text=True)
+    assert "<html" not in second and 'data-testid="task-2"' in second and 'data-testid="task-1"' not in second
+    assert ">Previous<" in second and ">Next<" not in second
+    assert 'data-testid="task-2"' in picker.get("/putaway/?page=2").get_data(as_text=True)  # the whole page too
+
+
 def test_a_task_chosen_from_the_list_shows_where_it_goes(floor, picker):
     html = picker.get("/putaway/?task=1").get_data(as_text=True)
     assert 'data-testid="chosen-task"' in html and 'name="task" value="1"' in html

@@ -11,6 +11,7 @@ from app.inbound import putaway
 from app.models import Role
 from app.security import requires
 from app.warehouses import get_warehouse
+from app.web.products import page_number
 from app.web.scan_labels import check_answer, label_scan
 from app.web.site import current_warehouse
 
@@ -18,13 +19,15 @@ bp = Blueprint("putaway", __name__, url_prefix="/putaway")
 
 FIELDS = ("task", "from_location", "product", "quantity", "location")
 STATUS_TABS = (("open", "To do"), ("done", "Done"), ("all", "All"))
-PAGE_SIZE = 100
+PAGE_SIZE = 50  # tasks a page (a phone scrolls through 50 cards; search finds the rest)
 
 
-def _listed(session, status: str, query: str) -> dict:
+def _listed(session, status: str, query: str, page: int = 1) -> dict:
     site = current_warehouse(session)
-    tasks = putaway.list_tasks(session, warehouse=site, status=status, query=query, limit=PAGE_SIZE)
-    return {"site": site, "tasks": tasks, "status": status, "query": query, "tabs": STATUS_TABS}
+    tasks = putaway.list_tasks(session, warehouse=site, status=status, query=query, limit=PAGE_SIZE + 1,
+                               offset=(page - 1) * PAGE_SIZE)
+    return {"site": site, "tasks": tasks[:PAGE_SIZE], "has_next": len(tasks) > PAGE_SIZE, "page": page,
+            "status": status, "query": query, "tabs": STATUS_TABS}
 
 
 @bp.get("/")
@@ -35,13 +38,14 @@ def index():
     status = request.args.get("status", "open") or "open"
     query = request.args.get("q", "")
     chosen = request.args.get("task", "")
+    page = page_number()
     context = {"site": None, "tasks": [], "status": status, "query": query, "task": None, "values": {},
-               "tabs": STATUS_TABS}
+               "tabs": STATUS_TABS, "page": page, "has_next": False}
     code = 200
     try:
         with db.reading() as session:
             context["site"] = current_warehouse(session)
-            context.update(_listed(session, status, query))
+            context.update(_listed(session, status, query, page))
             context["task"] = putaway.open_task(session, chosen) if chosen.strip() else None
     except WmsError as error:
         context["error"], code = error, error.status
