@@ -86,9 +86,9 @@ def drain(seconds: float = DRAIN_SECONDS) -> int:
     another drain got it meanwhile). One order's events apply in the order they arrived: an event
     whose order has an earlier event still pending waits while another drain applies that one, or
     applies it first (inbox.earlier_of_its_order). A drain killed mid-event leaves that event
-    pending again when its connection dies. Each batch starts after the last event this drain claimed (an event that
-    commits later under a lower id, or that a killed drain let go, is found by the next drain,
-    which its webhook or the poll's sweep wakes). An event that fails is counted and its retry
+    pending again when its connection dies. Each batch starts after the last event this drain
+    claimed (an event that commits later under a lower id, or that a killed drain let go, is found
+    by the next drain, which its webhook or the poll's sweep wakes). An event that fails is counted and its retry
     scheduled (`failed`); the drain goes on with the next one.
 
     A backlog is shared by the workers: on its second event a drain wakes the inbox (the flag it
@@ -141,7 +141,7 @@ def _apply_next(session, batch: _Batch, claimed: list[int]) -> int | None:
         event = inbox.claim(session, event_id)
         if event is not None:
             earlier = inbox.earlier_of_its_order(session, event)
-            if earlier is not None:  # its order's earlier event, left pending by nobody: that one first
+            if earlier is not None:  # its order's earlier event, still pending once nobody holds it: that first
                 batch.ids.insert(0, event_id)
                 event, event_id = earlier, earlier.id
             claimed.append(event_id)
