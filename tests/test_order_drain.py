@@ -128,7 +128,7 @@ def test_an_orders_later_event_waits_while_another_drain_applies_its_earlier_one
         created_id, shipped_id = session.exec(select(InboxEvent.id).order_by(InboxEvent.id)).all()
     tried: list[int] = []
     with Session(db.engine()) as holder:  # the other drain, mid-way through order_created
-        created = inbox.claim(holder, created_id)
+        created, _ = inbox.claim(holder, created_id)
         drainer = threading.Thread(target=lambda: _drain_in(postgres_redis_app, tried))
         drainer.start()
         _until_a_lock_is_awaited(holder)  # the drain claimed the shipment and waits for the creation

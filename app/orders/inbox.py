@@ -10,8 +10,9 @@ import json
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import aliased
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -229,16 +230,27 @@ def claim_batch(session: Session, after_id: int, size: int) -> list[int]:
     return list(session.scalars(statement))
 
 
-def claim(session: Session, event_id: int) -> InboxEvent | None:
-    """The event, locked for this transaction, if it is still pending, has never failed and
-    nobody else holds it (FOR UPDATE SKIP LOCKED)."""
+def claim(session: Session, event_id: int) -> tuple[InboxEvent | None, bool]:
+    """(the event, locked for this transaction, if it is still pending, has never failed and
+    nobody else holds it (FOR UPDATE SKIP LOCKED); whether an earlier event of its order is still
+    pending, never having failed), in one statement: a drain asks `earlier_of_its_order` only
+    then."""
+    earlier = aliased(InboxEvent)
     statement = (
-        select(InboxEvent)
+        select(InboxEvent, exists().where(*_earlier_pending(earlier, InboxEvent.order_number, InboxEvent.id)))
         .where(InboxEvent.id == event_id, InboxEvent.status == InboxStatus.PENDING, InboxEvent.attempts == 0)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=InboxEvent)
         .execution_options(populate_existing=True)
     )
-    return session.scalars(statement).first()
+    row = session.execute(statement).first()
+    return (row[0], bool(row[1])) if row is not None else (None, False)
+
+
+def _earlier_pending(events, order_number, event_id) -> tuple:
+    """Criteria on `events` (InboxEvent or an alias): an order event of `order_number` before
+    `event_id`, still pending and never failed (a failed one belongs to its retry job)."""
+    return (events.order_number == order_number, events.id < event_id, events.status == InboxStatus.PENDING,
+            events.kind == "order", events.attempts == 0)
 
 
 def earlier_of_its_order(session: Session, event: InboxEvent) -> InboxEvent | None:
@@ -252,10 +264,7 @@ def earlier_of_its_order(session: Session, event: InboxEvent) -> InboxEvent | No
         return None
     statement = (
         select(InboxEvent)
-        .where(
-            InboxEvent.order_number == event.order_number, InboxEvent.id < event.id,
-            InboxEvent.status == InboxStatus.PENDING, InboxEvent.kind == "order", InboxEvent.attempts == 0,
-        )
+        .where(*_earlier_pending(InboxEvent, event.order_number, event.id))
         .order_by(InboxEvent.id)
         .limit(1)
         .with_for_update()

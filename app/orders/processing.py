@@ -138,9 +138,9 @@ def _apply_next(session, batch: _Batch, claimed: list[int]) -> int | None:
                 return None
         event_id = batch.ids.pop(0)
         batch.after = max(batch.after, event_id)
-        event = inbox.claim(session, event_id)
+        event, after_another = inbox.claim(session, event_id)
         if event is not None:
-            earlier = inbox.earlier_of_its_order(session, event)
+            earlier = inbox.earlier_of_its_order(session, event) if after_another else None
             if earlier is not None:  # its order's earlier event, still pending once nobody holds it: that first
                 batch.ids.insert(0, event_id)
                 event, event_id = earlier, earlier.id
