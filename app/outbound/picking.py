@@ -541,11 +541,7 @@ def job_view(session: Session, job: PickJob) -> dict:
     """A job as the API and the pages show it: its totes (one order each) and its stops in walk
     order, each with what it asks, what was picked and what was short."""
     stops = _walk(session, job.id)
-    totes = session.execute(
-        select(PickTote, Location.code, Order.order_number, Order.status)
-        .join(Location, Location.id == PickTote.tote_location_id).join(Order, Order.id == PickTote.order_id)
-        .where(PickTote.job_id == job.id).order_by(PickTote.position)
-    ).all()
+    totes = _totes_of(session, [job.id])[job.id]
     site = session.get(Warehouse, job.warehouse_id)
     picker = session.get(User, job.picker_id) if job.picker_id else None
     stop_rows = _stop_rows(stops)
@@ -562,6 +558,19 @@ def job_view(session: Session, job: PickJob) -> dict:
         "stops": stop_rows,
         "next_stop": next((s for s in stop_rows if not s["done"]), None),
     }
+
+
+def _totes_of(session: Session, job_ids: list[int]) -> dict[int, list[tuple]]:
+    """Each job's totes in their order: {job id: [(PickTote, tote code, order number, order status)]}."""
+    totes: dict[int, list[tuple]] = {job_id: [] for job_id in job_ids}
+    if job_ids:
+        for tote, code, number, status in session.execute(
+            select(PickTote, Location.code, Order.order_number, Order.status)
+            .join(Location, Location.id == PickTote.tote_location_id).join(Order, Order.id == PickTote.order_id)
+            .where(PickTote.job_id.in_(job_ids)).order_by(PickTote.job_id, PickTote.position)
+        ):
+            totes[tote.job_id].append((tote, code, number, status))
+    return totes
 
 
 def get_pick_job(session: Session, job_id) -> dict:
@@ -585,23 +594,17 @@ def list_jobs(session: Session, *, warehouse: str | None = None, open_only: bool
         statement = statement.order_by(PickJob.id.desc())
     jobs = session.execute(statement.limit(bounds.MAX_PICK_JOB_LIST)).all()
     ids = [job_id for job_id, *_ in jobs]
-    totes: dict[int, list[tuple[str, str]]] = {job_id: [] for job_id in ids}
+    totes = _totes_of(session, ids)
     left: dict[int, int] = {}
     if ids:
-        for job_id, code, number in session.execute(
-            select(PickTote.job_id, Location.code, Order.order_number)
-            .join(Location, Location.id == PickTote.tote_location_id).join(Order, Order.id == PickTote.order_id)
-            .where(PickTote.job_id.in_(ids)).order_by(PickTote.job_id, PickTote.position)
-        ):
-            totes[job_id].append((code, number))
         left = dict(session.execute(
             select(PickStop.job_id, func.count())
             .where(PickStop.job_id.in_(ids), PickStop.picked < PickStop.quantity).group_by(PickStop.job_id)
         ).all())
     return [{
         "id": job_id, "status": status, "mode": mode, "picker": picker,
-        "orders": [number for _code, number in totes[job_id]],
-        "totes": [{"tote": code, "order_number": number} for code, number in totes[job_id]],
+        "orders": [number for _t, _code, number, _s in totes[job_id]],
+        "totes": [{"tote": code, "order_number": number} for _t, code, number, _s in totes[job_id]],
         "stops_left": left.get(job_id, 0),
     } for job_id, status, mode, picker in jobs]
 
