@@ -136,10 +136,12 @@ class Moved:
 
 
 class Posting(NamedTuple):
-    """What `move` did: the movement written and each physical balance afterwards."""
+    """What `move` did: the movement written, each physical balance afterwards and, for a move
+    that carried an allocation to a physical location, the allocation now holding the units there."""
 
     movement: Moved
     balances: dict[int, Balance]  # location_id -> balance after the movement
+    carried: Allocation | None = None
 
 
 def post(session: Session, **movement) -> Moved:
@@ -208,6 +210,7 @@ def move(
         _check_allocation(allocation, product_id, from_location, quantity)
 
     changed: dict[int, tuple[int, int, int]] = {}  # location_id -> (stock_level id, on_hand, allocated) after
+    carried = None
     if source_physical:
         level_id, on_hand, allocated = rows[from_location.id]
         free = on_hand - allocated
@@ -226,7 +229,7 @@ def move(
         _require_room(to_location, on_hand, quantity)
         if allocation is not None:
             allocated += quantity
-            _carry_allocation(session, allocation, to_location, quantity)
+            carried = _carry_allocation(session, allocation, to_location, quantity)
         changed[to_location.id] = (level_id, on_hand + quantity, allocated)
     elif allocation is not None:
         allocation.quantity -= quantity
@@ -234,7 +237,7 @@ def move(
     movement_id = _write(connection, list(changed.values()), values)
     _keep_in_step(session, changed.values())
     note_stock_moved(session, {(product_id, loc): on_hand for loc, (_, on_hand, _) in changed.items()})
-    return Posting(Moved(movement_id, **values), {loc: Balance(h, a) for loc, (_, h, a) in changed.items()})
+    return Posting(Moved(movement_id, **values), {loc: Balance(h, a) for loc, (_, h, a) in changed.items()}, carried)
 
 
 # The hot path's statements go straight to the driver (app.db.driver_rows): a movement is
@@ -356,21 +359,22 @@ def _check_allocation(allocation: Allocation, product_id: int, location: Locatio
         raise InsufficientStock(f"the allocation holds {allocation.quantity}, {quantity} asked")
 
 
-def _carry_allocation(session: Session, allocation: Allocation, to_location: Location, quantity: int) -> None:
+def _carry_allocation(session: Session, allocation: Allocation, to_location: Location, quantity: int) -> Allocation:
+    """The allocation (all of it, or the part moved, split off) now at `to_location`."""
     if quantity == allocation.quantity:
         allocation.location_id = to_location.id
-        return
+        return allocation
     allocation.quantity -= quantity
-    session.add(
-        Allocation(
-            product_id=allocation.product_id,
-            location_id=to_location.id,
-            quantity=quantity,
-            picked=allocation.picked,
-            reference=allocation.reference,
-            order_line_id=allocation.order_line_id,
-        )
+    carried = Allocation(
+        product_id=allocation.product_id,
+        location_id=to_location.id,
+        quantity=quantity,
+        picked=allocation.picked,
+        reference=allocation.reference,
+        order_line_id=allocation.order_line_id,
     )
+    session.add(carried)
+    return carried
 
 
 class Place(NamedTuple):

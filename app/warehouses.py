@@ -4,7 +4,7 @@ Codes are kept in capitals; a location is found by its code or its barcode, igno
 surrounding whitespace."""
 from __future__ import annotations
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, select
 
 from app import bounds
@@ -168,15 +168,31 @@ def find_location(session: Session, warehouse_id: int, scanned: str, *, field: s
     if not scanned:
         raise ValidationFailed("scan or type a location", field=field)
     location = session.exec(
-        select(Location)
-        .where(
-            Location.warehouse_id == warehouse_id,
-            Location.type.in_([str(t) for t in PHYSICAL_TYPES]),
-            or_(Location.code == scanned.upper(), func.lower(Location.barcode) == func.lower(scanned)),
-        )
-        .order_by(Location.id)
+        select(Location).where(*_named_by(warehouse_id, scanned.upper(), scanned)).order_by(Location.id)
     ).first()
     return usable_location(location, scanned, field)
+
+
+def _named_by(warehouse_id, code, scanned) -> tuple:
+    """The criteria of a physical location a scan names: its code (upper-cased) or its barcode
+    (any case)."""
+    return (
+        Location.warehouse_id == warehouse_id,
+        Location.type.in_([str(t) for t in PHYSICAL_TYPES]),
+        or_(Location.code == code, func.lower(Location.barcode) == func.lower(scanned)),
+    )
+
+
+def location_id_by_scan(name: str, warehouse_id):
+    """The id of the physical location a scan names, as `find_location` finds it, as a scalar
+    subquery for a statement that reads it along with what else a scan needs (parameters from
+    `location_scan_values(name, scanned)`; `warehouse_id` may be a column of that statement)."""
+    return (select(Location.id).where(*_named_by(warehouse_id, bindparam(f"{name}_code"), bindparam(name)))
+            .order_by(Location.id).limit(1).scalar_subquery())
+
+
+def location_scan_values(name: str, scanned: str) -> dict:
+    return {name: scanned, f"{name}_code": scanned.upper()}
 
 
 def usable_location(location, scanned: str, field: str = "location"):

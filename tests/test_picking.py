@@ -174,6 +174,76 @@ def test_a_wrong_scan_moves_nothing(any_db_app, scan, code):
     clean()
 
 
+def test_a_pick_scans_locations_and_totes_by_barcode_in_any_case(any_db_app):
+    setup()
+
+    def label(session):
+        for place in session.scalars(select(Location).where(Location.code.in_(["P-01", "T-01"]))):
+            place.barcode = f"Lbl-{place.code}"
+
+    db.atomic(label)
+    wms_order("SO-1", [("SKU-A", 2)])
+    allocate("SO-1")
+    made = job(["SO-1"])
+    done = pick(made["id"], "lbl-p-01", "SKU-A", 2, "LBL-T-01")
+    assert done["order_status"] == "PICKED" and on_hand("T-01") == 2
+    clean()
+
+
+@pytest.mark.parametrize("scan, field", [
+    (("", "SKU-A", 1, "T-01"), "location"),
+    (("P-01", " ", 1, "T-01"), "sku"),
+    (("P-01", "SKU-A", 1, ""), "tote"),
+    (("P-01", "SKU-A", 1, None), "tote"),
+    (("P-01", "SKU-A", 0, "T-01"), "quantity"),
+    (("P-01", "SKU-A", "two", "T-01"), "quantity"),
+    (("P-01\x00", "SKU-A", 1, "T-01"), "location"),
+])
+def test_an_unreadable_pick_scan_is_refused_naming_its_field_and_moves_nothing(any_db_app, scan, field):
+    setup()
+    wms_order("SO-1", [("SKU-A", 2)])
+    allocate("SO-1")
+    made = job(["SO-1"])
+    with pytest.raises(ValidationFailed) as refused:
+        pick(made["id"], *scan)
+    assert refused.value.field == field
+    assert on_hand("P-01") == 5 and on_hand("T-01") == 0 and state("SO-1") == "PICKING"
+    clean()
+
+
+@pytest.mark.parametrize("inactive, field", [("P-01", "location"), ("T-01", "tote")])
+def test_a_pick_at_an_inactive_location_or_into_an_inactive_tote_is_refused(any_db_app, inactive, field):
+    setup()
+    wms_order("SO-1", [("SKU-A", 2)])
+    allocate("SO-1")
+    made = job(["SO-1"])
+
+    def deactivate(session):
+        session.scalars(select(Location).where(Location.code == inactive)).one().active = False
+
+    db.atomic(deactivate)
+    with pytest.raises(ValidationFailed) as refused:
+        pick(made["id"], "P-01", "SKU-A", 1, "T-01")
+    assert refused.value.field == field and "inactive" in str(refused.value)
+    assert on_hand("P-01") == 5 and on_hand("T-01") == 0
+    clean()
+
+
+def test_a_pick_into_another_jobs_tote_is_refused_naming_this_jobs_tote(any_db_app):
+    setup()
+    wms_order("SO-1", [("SKU-A", 1)])
+    wms_order("SO-2", [("SKU-A", 1)])
+    allocate("SO-1")
+    allocate("SO-2")
+    first, second = job(["SO-1"], tote_codes=["T-01"]), job(["SO-2"], tote_codes=["T-02"])
+    with pytest.raises(Conflict) as refused:
+        pick(first["id"], "P-01", "SKU-A", 1, "T-02")
+    assert refused.value.code == "wrong_tote" and "T-01" in str(refused.value)
+    assert pick(second["id"], "P-01", "SKU-A", 1, "T-02")["order_status"] == "PICKED"
+    assert on_hand("T-01") == 0 and on_hand("T-02") == 1
+    clean()
+
+
 def test_a_short_pick_reallocates_from_another_location(any_db_app):
     setup([("SKU-A", "P-01", 3), ("SKU-A", "S-01", 5)])
     wms_order("SO-1", [("SKU-A", 3)])

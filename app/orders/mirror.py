@@ -3,8 +3,9 @@ allocations that stop fitting when an order changes or is cancelled."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -93,12 +94,17 @@ def lines_of(session: Session, order: Order) -> list[OrderLine]:
 def open_allocations(session: Session, line_ids: list[int]) -> list[Allocation]:
     if not line_ids:
         return []
-    statement = (
+    return list(session.scalars(_open_allocations_of_lines(), {"lines": list(line_ids)}))
+
+
+@cache
+def _open_allocations_of_lines():
+    """`open_allocations`' statement (parameter: lines), built once: every pick reads its line's."""
+    return (
         select(Allocation)
-        .where(Allocation.order_line_id.in_(line_ids), Allocation.quantity > 0)
+        .where(Allocation.order_line_id.in_(bindparam("lines", expanding=True)), Allocation.quantity > 0)
         .order_by(Allocation.id)
     )
-    return list(session.scalars(statement))
 
 
 def update_order(session: Session, order: Order, data: OrderData, *, new: bool = False) -> bool:

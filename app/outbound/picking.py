@@ -65,16 +65,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from app import bounds, ledger, scans
 from app.bounds import shown
-from app.catalog import find_product
+from app.catalog import find_product, product_id_by_scan, scan_values
 from app.client_actions import claim
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed, WmsError
 from app.models import (
     OPEN_PICK_STATUSES,
     Allocation,
@@ -98,7 +99,14 @@ from app.orders import mirror
 from app.orders.discrepancies import raise_discrepancy
 from app.outbound import allocation
 from app.timeutil import isoformat, utcnow
-from app.warehouses import find_location, get_warehouse, virtual_location
+from app.warehouses import (
+    find_location,
+    get_warehouse,
+    location_id_by_scan,
+    location_scan_values,
+    usable_location,
+    virtual_location,
+)
 
 MODES = tuple(str(m) for m in PickMode)
 SHORT_REASON = "short_pick"
@@ -237,15 +245,26 @@ def match_stop(stops: Sequence[StopView], scanned: Scanned, quantity: int | None
 # ---- looking things up ------------------------------------------------------------------------
 
 
+def _job_number(job_id) -> int:
+    return job_id if isinstance(job_id, int) else bounds.row_id(job_id, "job", label="pick job")
+
+
 def _job(session: Session, job_id, *, lock: bool = False) -> PickJob:
-    number = bounds.row_id(job_id, "job", label="pick job") if not isinstance(job_id, int) else job_id
-    statement = select(PickJob).where(PickJob.id == number)
-    if lock:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    job = session.scalars(statement).first()
+    number = _job_number(job_id)
+    job = session.scalars(_job_by_id(lock), {"job": number}).first()
     if job is None:
         raise NotFound(f"no pick job {number}", field="job")
     return job
+
+
+@cache
+def _job_by_id(lock: bool):
+    """A job by id (parameter: job); locked: as the database has it now. Built once: each pick
+    locks its job, and building the statement took about as long as running it."""
+    statement = select(PickJob).where(PickJob.id == bindparam("job"))
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return statement
 
 
 def _require_open(job: PickJob) -> None:
@@ -515,18 +534,22 @@ def _walk(session: Session, job_id: int, *, fresh: bool = False) -> list[tuple]:
     """Every stop of a job in walk order, with what the pages show of it:
     [(stop, location code, sku, product name, tote code, order number)]. `fresh`: the stops as the
     database has them now (under the job's lock), not as the session last saw them."""
+    return session.execute(_walk_of_job(), {"job": job_id},
+                           execution_options={"populate_existing": True} if fresh else {}).all()
+
+
+@cache
+def _walk_of_job():
+    """`_walk`'s statement (parameter: job), built once: each pick reads its job's walk."""
     tote = aliased(Location)
-    statement = (
+    return (
         select(PickStop, Location.code, Product.sku, Product.name, tote.code, Order.order_number)
         .join(Location, Location.id == PickStop.location_id)
         .join(Product, Product.id == PickStop.product_id)
         .join(tote, tote.id == PickStop.tote_location_id)
         .join(Order, Order.id == PickStop.order_id)
-        .where(PickStop.job_id == job_id).order_by(PickStop.sequence, PickStop.id)
+        .where(PickStop.job_id == bindparam("job")).order_by(PickStop.sequence, PickStop.id)
     )
-    if fresh:
-        statement = statement.execution_options(populate_existing=True)
-    return session.execute(statement).all()
 
 
 def _stop_rows(walk: Iterable[tuple]) -> list[dict]:
@@ -663,32 +686,20 @@ def record_pick(session: Session, job_id, *, location, sku, quantity, tote, user
     then the job row are locked before anything is read that the pick relies on. client_id: the
     phone's id of the scan (X-Client-Id), applied once."""
     claim(session, client_id, "pick", user_id=user_id)
-    job = _job(session, job_id)
-    _require_open(job)
-    units = bounds.quantity(scans.count_of(sku, "sku") or quantity, "quantity")
-    place, scanned = _scanned_location(session, job.warehouse_id, location, "location")
-    product, sku_text = _scanned_product(session, sku)
-    bin_, tote_text = _scanned_location(session, job.warehouse_id, tote, "tote")
-    seen = Scanned(place.id if place else None, scanned, product.id if product else None, sku_text,
-                   bin_.id if bin_ else None, tote_text)
-
-    order = _lock_order_of_tote(session, job.id, bin_.id) if bin_ else None
-    if order is None:  # not a tote of this job: match_stop says what is wrong in words
-        stop_view = match_stop(_stop_views(session, job.id), seen, units)[0]
-        order = _lock_order_ids(session, [stop_view.order_id])[stop_view.order_id]
-    job = _job(session, job.id, lock=True)  # the order, then the job
+    scan = _read_pick_scan(session, job_id, location, sku, quantity, tote)
+    order = scan.order
+    job = _job(session, scan.job.id, lock=True)  # the order, then the job
     _require_open(job)
     walk = _walk(session, job.id, fresh=True)
     stop_view = match_stop([StopView(s.id, s.sequence, s.location_id, code, s.product_id, sku_, s.tote_location_id,
                                      tote_code, s.order_id, s.quantity - s.picked)
-                            for s, code, sku_, _name, tote_code, _number in walk], seen, units)[0]
+                            for s, code, sku_, _name, tote_code, _number in walk], scan.seen, scan.units)[0]
     if stop_view.order_id != order.id:  # a tote holds one order: its stops are that order's
         raise Conflict(f"tote {stop_view.tote_code} of pick job {job.id} is not for order {order.order_number}: "
                        "scan again", code="wrong_tote", field="tote")
     stop = next(s for s, *_rest in walk if s.id == stop_view.id)
-    line = session.get(OrderLine, stop.order_line_id)
-    _move_to_tote(session, order, line, place, bin_, units, user_id)
-    stop.picked += units
+    _move_to_tote(session, order, stop, stop_view.sku, scan.place, scan.tote, scan.units, user_id)
+    stop.picked += scan.units
     _start(job, user_id)
     session.flush()
     stops = _stop_rows(walk)
@@ -699,8 +710,93 @@ def record_pick(session: Session, job_id, *, location, sku, quantity, tote, user
         job.finished_at = utcnow()
         session.flush()
     return {"job_id": job.id, "status": job.status, "order_number": order.order_number, "order_status": order.status,
-            "picked": units, "stop": next(row for row in stops if row["id"] == stop.id),
+            "picked": scan.units, "stop": next(row for row in stops if row["id"] == stop.id),
             "next_stop": next((row for row in stops if not row["done"]), None), "stops": stops}
+
+
+@dataclass(frozen=True)
+class _PickScan:
+    """A pick scan read: the order of the scanned tote (its row locked), the job (not locked yet),
+    the location and tote scanned (the location None when it names none), the units, the scans."""
+
+    order: Order
+    job: PickJob
+    place: Location | None
+    tote: Location
+    units: int
+    seen: Scanned
+
+
+def _read_pick_scan(session: Session, job_id, location, sku, quantity, tote) -> _PickScan:
+    """A pick's scans read in one statement (`_tote_of_job_scanned`): pick scans are the floor's
+    busiest writes (bench/outbound.py), and reading the job, the location, the product, the tote
+    and its order in turn cost four more round trips. A scan that cannot be read that way (a
+    blank or unreadable field, a tote that is not the job's) goes through `_read_pick_scan_in_turn`,
+    which says what is wrong in words."""
+    try:
+        number = _job_number(job_id)
+        units = bounds.quantity(scans.count_of(sku, "sku") or quantity, "quantity")
+        texts = {field: bounds.scan(text if isinstance(text, str) else "", field)
+                 for field, text in (("location", location), ("sku", sku), ("tote", tote))}
+        with_gtin, product_values = scan_values(texts["sku"])
+    except WmsError:
+        texts = {}
+    found = None
+    if texts and all(texts.values()):
+        found = session.execute(_tote_of_job_scanned(with_gtin), {
+            "job": number, **product_values, **location_scan_values("location", texts["location"]),
+            **location_scan_values("tote", texts["tote"])}).first()
+    if found is None:
+        return _read_pick_scan_in_turn(session, job_id, location, sku, quantity, tote)
+    order, job, bin_, place, product = found
+    _require_open(job)
+    if place is not None:
+        usable_location(place, texts["location"], "location")
+    usable_location(bin_, texts["tote"], "tote")
+    seen = Scanned(place.id if place else None, texts["location"], product.id if product else None, texts["sku"],
+                   bin_.id, texts["tote"])
+    return _PickScan(order, job, place, bin_, units, seen)
+
+
+@cache
+def _tote_of_job_scanned(with_gtin: bool):
+    """The order a job's scanned tote holds (its row locked: orders are locked before their job),
+    the job, the tote, and the location and product scanned (None when a scan names none); no row
+    when the tote scan names none of the job's totes. Parameters: job, `location_scan_values` of
+    "location" and "tote", `scan_values` of the product. Built once."""
+    tote, place = aliased(Location), aliased(Location)
+    # The job's warehouse as a subquery of its own (not correlated): each scan is looked up once.
+    site = select(PickJob.warehouse_id).where(PickJob.id == bindparam("job")).correlate(None).scalar_subquery()
+    return (
+        select(Order, PickJob, tote, place, Product)
+        .select_from(PickTote)
+        .join(PickJob, PickJob.id == PickTote.job_id)
+        .join(Order, Order.id == PickTote.order_id)
+        .join(tote, tote.id == PickTote.tote_location_id)
+        .outerjoin(place, place.id == location_id_by_scan("location", site))
+        .outerjoin(Product, Product.id == product_id_by_scan(with_gtin))
+        .where(PickTote.job_id == bindparam("job"), PickTote.tote_location_id == location_id_by_scan("tote", site))
+        .with_for_update(of=Order)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _read_pick_scan_in_turn(session: Session, job_id, location, sku, quantity, tote) -> _PickScan:
+    """`_read_pick_scan` one check at a time, each refusal in words: the job, the quantity, each scan,
+    then the stop the scans name (match_stop refuses a tote that is not the job's)."""
+    job = _job(session, job_id)
+    _require_open(job)
+    units = bounds.quantity(scans.count_of(sku, "sku") or quantity, "quantity")
+    place, scanned = _scanned_location(session, job.warehouse_id, location, "location")
+    product, sku_text = _scanned_product(session, sku)
+    bin_, tote_text = _scanned_location(session, job.warehouse_id, tote, "tote")
+    seen = Scanned(place.id if place else None, scanned, product.id if product else None, sku_text,
+                   bin_.id if bin_ else None, tote_text)
+    order = _lock_order_of_tote(session, job.id, bin_.id) if bin_ else None
+    if order is None:  # not a tote of this job: match_stop says what is wrong in words
+        stop_view = match_stop(_stop_views(session, job.id), seen, units)[0]
+        order = _lock_order_ids(session, [stop_view.order_id])[stop_view.order_id]
+    return _PickScan(order, job, place, bin_, units, seen)
 
 
 def _lock_order_of_tote(session: Session, job_id: int, tote_id: int) -> Order | None:
@@ -710,38 +806,37 @@ def _lock_order_of_tote(session: Session, job_id: int, tote_id: int) -> Order | 
                            .execution_options(populate_existing=True)).first()
 
 
-def _move_to_tote(session: Session, order: Order, line: OrderLine, place: Location, tote: Location, units: int,
-                  user_id: int | None) -> None:
-    """Move `units` of the line from the location into the tote, carrying its allocation there,
-    and mark what arrived picked."""
-    own = [a for a in mirror.open_allocations(session, [line.id]) if not a.picked and a.location_id == place.id]
+def _move_to_tote(session: Session, order: Order, stop: PickStop, sku: str, place: Location, tote: Location,
+                  units: int, user_id: int | None) -> None:
+    """Move `units` of the stop's order line from the location into the tote, carrying its
+    allocation there, marked picked (written by the caller's flush)."""
+    own = [a for a in mirror.open_allocations(session, [stop.order_line_id])
+           if not a.picked and a.location_id == place.id]
     if sum(a.quantity for a in own) < units:
-        raise Conflict(f"order {order.order_number} now holds only {sum(a.quantity for a in own)} x {line.sku} at "
+        raise Conflict(f"order {order.order_number} now holds only {sum(a.quantity for a in own)} x {sku} at "
                        f"{place.code}", code="over_pick", field="quantity")
     left = units
     for held in own:
         if left == 0:
             break
         take = min(left, held.quantity)
-        ledger.move(session, type=MovementType.PICK, product_id=line.product_id, quantity=take, from_location=place,
-                    to_location=tote, reference=order.order_number, user_id=user_id, allocation=held)
+        posted = ledger.move(session, type=MovementType.PICK, product_id=stop.product_id, quantity=take,
+                             from_location=place, to_location=tote, reference=order.order_number, user_id=user_id,
+                             allocation=held)
+        posted.carried.picked = True
         left -= take
-    session.flush()
-    for carried in session.scalars(select(Allocation).where(
-            Allocation.order_line_id == line.id, Allocation.location_id == tote.id, Allocation.picked.is_(False),
-            Allocation.quantity > 0)):
-        carried.picked = True
-    session.flush()
 
 
-def _line_progress(session: Session, order: Order) -> tuple[dict[int, int], dict[int, int]]:
-    """(line id -> units still to ship, line id -> units picked)."""
+def _line_progress(session: Session, order: Order) -> tuple[dict[int, int], dict[int, int], set[int]]:
+    """(line id -> units still to ship, line id -> units picked, the ids of the places holding them)."""
     lines = mirror.lines_of(session, order)
     picked: dict[int, int] = {}
+    places: set[int] = set()
     for held in mirror.open_allocations(session, [line.id for line in lines]):
         if held.picked:
             picked[held.order_line_id] = picked.get(held.order_line_id, 0) + held.quantity
-    return {line.id: max(0, line.quantity - line.shipped_quantity) for line in lines}, picked
+            places.add(held.location_id)
+    return {line.id: max(0, line.quantity - line.shipped_quantity) for line in lines}, picked, places
 
 
 def _open_stops_of(session: Session, order_id: int) -> list[PickStop]:
@@ -758,12 +853,12 @@ def _settle_order(session: Session, order: Order) -> None:
     AWAITING_STOCK and allocated again for what is missing (the picked stock stays in its tote)."""
     if order.status != OrderStatus.PICKING:
         return
-    needed, picked = _line_progress(session, order)
+    needed, picked, places = _line_progress(session, order)
     if all(picked.get(line_id, 0) >= units for line_id, units in needed.items()):
         order.status = OrderStatus.PICKED
         order.updated_at = utcnow()
         mirror.note(session, order, "picking", f"picked: {sum(picked.values())} unit(s) in tote(s) "
-                                               f"{', '.join(totes_held(session, order)) or '-'}")
+                                               f"{', '.join(_tote_codes(session, places)) or '-'}")
         return
     if _open_stops_of(session, order.id):
         return
@@ -997,7 +1092,7 @@ def reconcile_order(session: Session, order: Order) -> str | None:
                                  f"({', '.join(g['location'] for g in got)})")
                 if short:
                     words.append(f"{short} x {line.sku} not free anywhere")
-        _, picked = _line_progress(session, order)
+        _, picked, _ = _line_progress(session, order)
         extra = sum(max(0, picked.get(line.id, 0) - max(0, line.quantity - line.shipped_quantity))
                     for line in lines.values())
         if extra:
@@ -1018,9 +1113,14 @@ def totes_held(session: Session, order: Order) -> list[str]:
     places |= set(session.scalars(
         select(PickTote.tote_location_id).join(PickJob, PickJob.id == PickTote.job_id)
         .where(PickTote.order_id == order.id, PickJob.status.in_([str(s) for s in OPEN_PICK_STATUSES]))))
-    if not places:
+    return _tote_codes(session, places)
+
+
+def _tote_codes(session: Session, location_ids: set[int]) -> list[str]:
+    """The codes of those locations that are totes, sorted."""
+    if not location_ids:
         return []
-    return sorted(session.scalars(select(Location.code).where(Location.id.in_(sorted(places)),
+    return sorted(session.scalars(select(Location.code).where(Location.id.in_(sorted(location_ids)),
                                                               Location.type == LocationType.TOTE)))
 
 
