@@ -24,6 +24,7 @@ from app import accounts, create_app, db
 from app.accounts import create_token, create_user
 from app.migrate import upgrade
 from app.warehouses import create_warehouse
+from tests.support.emptying import empty_tables
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct-horse-battery"
@@ -87,7 +88,7 @@ def postgres_database():
     admin.dispose()
 
 
-# The rows the migrations seed (the reason codes of 0005), per database: put back after each TRUNCATE,
+# The rows the migrations seed (the reason codes of 0005), per database: put back after each emptying,
 # so that every test starts from the database as migrated, as on SQLite.
 _SEEDED: dict[str, dict] = {}
 
@@ -104,9 +105,8 @@ def _seeded_rows(url: str) -> dict:
 @pytest.fixture
 def postgres_url(postgres_database) -> str:
     engine = db.make_engine(postgres_database)
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        empty_tables(connection, SQLModel.metadata.sorted_tables)
         for table, rows in _SEEDED.get(postgres_database, {}).items():
             connection.execute(table.insert(), rows)
     engine.dispose()

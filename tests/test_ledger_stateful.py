@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlmodel import SQLModel, select
 
 from app import db, ledger
@@ -17,6 +17,7 @@ from app.inventory import adjust_stock, receive_stock, transfer_stock
 from app.models import Allocation, Location, LocationType, Movement, MovementType, Product, StockLevel
 from app.warehouses import create_location, create_warehouse, virtual_location
 from tests.conftest import make_app
+from tests.support.emptying import empty_tables
 
 settings.register_profile(
     "ledger-stateful",
@@ -40,12 +41,7 @@ def _empty_database() -> None:
     from a freshly migrated database."""
     tables = [table for table in SQLModel.metadata.sorted_tables if table.name != "reason_code"]
     with db.engine().begin() as connection:
-        if db.is_sqlite():
-            for table in reversed(tables):
-                connection.execute(table.delete())
-        else:
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        empty_tables(connection, tables)
 
 
 def _build_floor(session):
