@@ -32,7 +32,10 @@
   var root = document.querySelector("[data-scanner-root]");
   if (!root) return;
 
-  var BURST_MS = 30; // a scanner types faster than this between characters; a person does not
+  // A scanner types faster than this between characters; a person does not. 30 ms unless the
+  // scanner's root says otherwise (data-burst-ms: a slower Bluetooth wedge, or a test harness whose
+  // keystrokes a loaded machine spaces out), read at each key so that it can be set at any time.
+  function burstMs() { return Number(root.getAttribute("data-burst-ms")) || 30; }
   var KEEP = 10; // scans the log shows
   var ACK = (root.getAttribute("data-ack-code") || "ACK").toUpperCase();
   var LONGEST_CODE = Number(root.getAttribute("data-longest-code")) || 128; // app.bounds.BARCODE_MAX
@@ -48,13 +51,13 @@
   var deferred = null; // a data-after-queue form waiting for the queue
   var held = null; // the refusal waiting for the picker's acknowledgement
   var generation = 0; // bumped at each capture: late checks for cleared fields are ignored
-  var lastKey = 0; // when the last character was typed (bursts: < BURST_MS apart)
+  var lastKey = 0; // when the last character was typed (bursts: < burstMs() apart)
   var burst = 0; // characters typed in the current burst
   var typedInto = null; // the field the last character went into
 
   function typing() { // a code is being typed into the focused field right now
     var field = document.activeElement;
-    return Date.now() - lastKey < BURST_MS && field === typedInto && !!field.value;
+    return Date.now() - lastKey < burstMs() && field === typedInto && !!field.value;
   }
 
   // ---- small things ------------------------------------------------------------------------
@@ -468,7 +471,7 @@
       if (now === form._context) return;
       // Never while a scan is being typed, nor with scans made ahead still to send: they keep their
       // fields and the focus. Looked at again once the typing stops.
-      if (typing() || queue.length) { setTimeout(followContext, BURST_MS); return; }
+      if (typing() || queue.length) { setTimeout(followContext, burstMs()); return; }
       form._context = now;
       var keep = form.querySelectorAll("[data-keep]");
       if (keep.length && document.activeElement === keep[0]) return; // a field being typed in is never touched
@@ -522,7 +525,7 @@
     var field = event.target;
     var now = Date.now();
     if (event.key && event.key.length === 1) { // a character: part of a burst when it follows fast
-      burst = now - lastKey < BURST_MS ? burst + 1 : 1;
+      burst = now - lastKey < burstMs() ? burst + 1 : 1;
       lastKey = now;
       typedInto = field;
       return;
@@ -531,7 +534,7 @@
     unlockAudio();
     if (!isField(field)) return;
     var form = scanForm(field);
-    var wedgeTab = event.key === "Tab" && burst >= 2 && now - lastKey < BURST_MS; // a scanner's Tab suffix
+    var wedgeTab = event.key === "Tab" && burst >= 2 && now - lastKey < burstMs(); // a scanner's Tab suffix
     if (event.key === "Tab" && !wedgeTab) return; // a person's Tab moves on as usual
     burst = 0;
     var inScanForm = form && form.contains(field);
