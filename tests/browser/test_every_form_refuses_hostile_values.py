@@ -437,6 +437,19 @@ class Database:
     def __init__(self, app, sqlite_url: str):
         self.app = app
         self.watch = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+        self._seen: tuple[int, dict, int] | None = None  # (version, rows, movements) as last read
+
+    def snapshot(self) -> tuple[int, dict, int]:
+        """(version, rows, movements) now, read again only when something was committed since the
+        last read: most submissions are refused and change nothing, and reading every table before
+        each of the walk's thousand-odd submissions was much of its time. The version is taken
+        before the rows, so a commit between the two only makes the next snapshot read again."""
+        version = self.version()
+        if self._seen is None or self._seen[0] != version:
+            with self.app.app_context(), db.reading() as session:
+                movements = session.execute(sql("SELECT count(*) FROM movement")).scalar_one()
+            self._seen = (version, self.rows(), movements)
+        return self._seen
 
     def close(self) -> None:
         self.watch.close()
@@ -544,7 +557,7 @@ class Walk:
             self.problems.append(f"{what}: the form is no longer on {form.page}")
             return
         self.steps += 1
-        before = Before(self.database.version(), self.database.rows(), self.database.stock()[0], len(self.responses))
+        before = Before(*self.database.snapshot(), len(self.responses))
         walked = self.page.locator("form[data-walk]")
         typed = spec is not None and spec["tag"] in ("input", "textarea") and spec["type"] != "hidden"
         box = walked.locator(f'[name="{name}"]') if typed else None
@@ -638,8 +651,8 @@ class Walk:
         for testid, words in seen["messages"]:
             if len(words) > LONGEST_MESSAGE and testid != "import-report":
                 problems.append(f"a message {len(words):,} characters long: {bounds.shown(words, 80)}")
-        if before.version != self.database.version():
-            rows = self.database.rows()
+        version, rows, _movements = self.database.snapshot()
+        if before.version != version:
             changed = {table: set(rows[table]) - set(before.rows[table])
                        for table in TABLES if rows[table] != before.rows[table]}
             if refused:
