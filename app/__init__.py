@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Flask
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
-from app import compression, config, db, errors_web, security
+from app import bounds, compression, config, db, errors_web, security
 from app.config import INSTANCE_DIR
 
 
@@ -25,6 +26,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     Htmx(app)
     security.init_app(app)
     errors_web.init_app(app)
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     _register_blueprints(app)
     security.people_only_sessions(app)
 
@@ -35,6 +37,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     replenishment.init_app(app)  # its stock-moved listener: pick faces below their minimum
     allocation.init_app(app)  # its stock-moved listener: stock arriving where orders await it
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in a route names a row: up to bounds.MAX_ROW_ID (ids are 32-bit columns). A
+    larger number names no page (404 in words) instead of reaching the database and failing there
+    (SQLite's driver cannot even send it): a 500 for a mistyped or forged address."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", bounds.MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _trust_proxies(app: Flask, count: int) -> None:

@@ -228,6 +228,18 @@ def test_a_value_too_long_for_its_column_is_a_400_in_words(postgres_url):
 
 # ---- HTTP errors in words -------------------------------------------------------------------------
 
+@pytest.mark.parametrize("method, path", [
+    ("get", "/picking/99999999999999999999"),  # beyond what SQLite's driver can send
+    ("post", "/picking/9223372036854775808/pick"),
+    ("get", "/picking/2147483648"),  # beyond PostgreSQL's 32-bit ids
+])
+def test_an_address_naming_an_id_no_row_can_have_is_a_404_in_words(failing_any_db_app, method, path):
+    response = getattr(signed_in(failing_any_db_app, "manager"), method)(path, data={"location": "A"})
+    assert response.status_code == 404
+    assert "There is nothing at this address" in page_of(response)
+    assert_in_words(page_of(response))
+
+
 @pytest.mark.parametrize(
     ("role", "method", "path", "status", "heading", "words"),
     [
