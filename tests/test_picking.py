@@ -62,6 +62,14 @@ def job(orders, mode="single", tote_codes=None):
     return db.atomic(picking.create_pick_job, orders, mode, tote_codes)
 
 
+def one_order_job():
+    """The floor of `setup`, order SO-1 for 2 x SKU-A allocated (at P-01) and in a single job (tote T-01)."""
+    setup()
+    wms_order("SO-1", [("SKU-A", 2)])
+    allocate("SO-1")
+    return job(["SO-1"])
+
+
 def pick(job_id, location, sku, quantity, tote):
     return db.atomic(picking.record_pick, job_id, location=location, sku=sku, quantity=quantity, tote=tote)
 
@@ -159,10 +167,7 @@ def test_no_free_totes_is_a_409_in_words(any_db_app):
     (("P-01", "SKU-A", 3, "T-01"), "over_pick"),
 ])
 def test_a_wrong_scan_moves_nothing(any_db_app, scan, code):
-    setup()
-    wms_order("SO-1", [("SKU-A", 2)])
-    allocate("SO-1")
-    made = job(["SO-1"])
+    made = one_order_job()
     with db.reading() as session:
         before = session.scalar(select(Movement.id).order_by(Movement.id.desc()).limit(1))
     with pytest.raises(Conflict) as refused:
@@ -200,10 +205,7 @@ def test_a_pick_scans_locations_and_totes_by_barcode_in_any_case(any_db_app):
     (("P-01\x00", "SKU-A", 1, "T-01"), "location"),
 ])
 def test_an_unreadable_pick_scan_is_refused_naming_its_field_and_moves_nothing(any_db_app, scan, field):
-    setup()
-    wms_order("SO-1", [("SKU-A", 2)])
-    allocate("SO-1")
-    made = job(["SO-1"])
+    made = one_order_job()
     with pytest.raises(ValidationFailed) as refused:
         pick(made["id"], *scan)
     assert refused.value.field == field
@@ -213,10 +215,7 @@ def test_an_unreadable_pick_scan_is_refused_naming_its_field_and_moves_nothing(a
 
 @pytest.mark.parametrize("inactive, field", [("P-01", "location"), ("T-01", "tote")])
 def test_a_pick_at_an_inactive_location_or_into_an_inactive_tote_is_refused(any_db_app, inactive, field):
-    setup()
-    wms_order("SO-1", [("SKU-A", 2)])
-    allocate("SO-1")
-    made = job(["SO-1"])
+    made = one_order_job()
 
     def deactivate(session):
         session.scalars(select(Location).where(Location.code == inactive)).one().active = False

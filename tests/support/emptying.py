@@ -1,5 +1,5 @@
-"""Emptying a PostgreSQL test database between tests, as `TRUNCATE ... RESTART IDENTITY CASCADE`
-left it (every row gone, every id counting from 1 again), but with DELETE: TRUNCATE gives each of
+"""Emptying a test database between tests (on PostgreSQL, as `TRUNCATE ... RESTART IDENTITY CASCADE`
+left it: every row gone, every id counting from 1 again), with DELETE: TRUNCATE gives each of
 the tables and their indexes new files and syncs them at commit, about 400 ms for the 36 tables
 against about 50 ms for deleting the few rows a test leaves (measured 2026-12-03 on the CI
 machine's twin), and every PostgreSQL test pays it once."""
@@ -25,7 +25,19 @@ def empty_tables(connection, tables: Sequence[Table]) -> None:
         connection.execute(table.delete())
     if connection.dialect.name != "postgresql":
         return
-    sequences = connection.execute(_OWNED_SEQUENCES, {"tables": [t.name for t in tables]}).scalars().all()
+    sequences = _owned_sequences(connection, tuple(t.name for t in tables))
     if sequences:
         restarts = ", ".join(f"setval(:s{n}, 1, false)" for n in range(len(sequences)))
         connection.execute(text(f"SELECT {restarts}"), {f"s{n}": name for n, name in enumerate(sequences)})
+
+
+_sequences_of: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+
+def _owned_sequences(connection, names: tuple[str, ...]) -> list[str]:
+    """The sequences the tables own, read from the catalog once per database and set of tables
+    (the migrations made them; no test adds one)."""
+    key = (connection.engine.url.render_as_string(hide_password=False), names)
+    if key not in _sequences_of:
+        _sequences_of[key] = connection.execute(_OWNED_SEQUENCES, {"tables": list(names)}).scalars().all()
+    return _sequences_of[key]
