@@ -8,6 +8,7 @@ from app.inventory import adjust_stock
 from app.stocktakes import describe, open_stocktake
 from app.warehouses import create_location, get_warehouse
 from tests.browser.conftest import sign_in_page
+from tests.support.focus import assert_focus_on
 
 
 def test_a_burst_of_scans_is_counted_in_full_and_the_list_follows(live_wms, phone):
@@ -28,7 +29,7 @@ def test_a_burst_of_scans_is_counted_in_full_and_the_list_follows(live_wms, phon
     phone.get_by_test_id("count-scan-location").fill("a-01")
     phone.keyboard.press("Enter")
     phone.locator("form[data-count-form][data-ready]").wait_for()
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
 
     phone.keyboard.type("9300000000011\n9300000000011\nNOT-A-BARCODE\nSKU-2\n9300000000011\n", delay=0)
     log = phone.locator("#count-log")
@@ -42,12 +43,12 @@ def test_a_burst_of_scans_is_counted_in_full_and_the_list_follows(live_wms, phon
     assert log.locator("li[data-held]").count() == 2  # scanned after the refusal: not counted
     phone.keyboard.type("ACK\n", delay=0)  # the acknowledge code on the screen
     phone.get_by_test_id("scan-hold").wait_for(state="hidden")
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
 
     phone.keyboard.type("SKU-2\n9300000000011\n", delay=0)  # the two held scans, again
     phone.get_by_test_id("count-quantity").fill("10")
     phone.get_by_test_id("count-quantity").press("Enter")
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
     phone.keyboard.type("SKU-2\n", delay=0)
     log.locator("li[data-state=ok]").nth(4).wait_for()
     phone.wait_for_function("document.querySelectorAll('#count-log li[data-state=pending]').length === 0")

@@ -21,6 +21,7 @@ from app.inbound.purchase_orders import create_purchase_order
 from app.inventory import stock_summary
 from app.warehouses import create_location, get_warehouse
 from tests.browser.conftest import PHONE, sign_in_page
+from tests.support.focus import assert_focus_on
 
 GS = "\x1d"
 LABEL = "]C10109506000134352" "10LOT-7" + GS + "17270331" "3712"  # GTIN, lot LOT-7, expiry 2027-03-31, count 12
@@ -47,7 +48,7 @@ def on_hand(app, sku) -> dict:
 def open_the_receive_page(server, phone):
     sign_in_page(phone, server.url, "picker")
     phone.goto(f"{server.url}/receiving/po/PO-9")
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
 
 
 def test_one_scan_of_a_gs1_label_on_the_receive_page_receives_its_count(live_wms, phone):

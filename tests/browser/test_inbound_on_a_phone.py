@@ -22,6 +22,7 @@ from tests.browser.conftest import PHONE, sign_in_page
 from tests.support.floor import (  # noqa: F401 (artifacts: imported from here by other tests)
     RECORD_BUZZES, REFUSAL_BUZZ, artifacts, ledger_is_clean, movements, on_hand, scan, snap,
 )
+from tests.support.focus import assert_focus_on
 
 WIDGET, WIDGET_BARCODE = "IN-WIDGET", "9312345000017"
 GADGET, GADGET_BARCODE = "IN-GADGET", "9312345000024"
@@ -67,7 +68,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away_where_suggested(li
 
     # 1. The PO, scanned into the box that has the focus when the page opens.
     phone.goto(f"{server.url}/receiving/")
-    assert phone.evaluate("document.activeElement.name") == "po"
+    assert_focus_on(phone, "po")
     scan(phone, "po-8101")
     phone.wait_for_url("**/receiving/po/PO-8101")
     assert phone.input_value("[data-testid=receiving-location]") == "DOCK-1"  # the first receiving location
@@ -77,7 +78,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away_where_suggested(li
     phone.get_by_test_id("receiving-location").select_text()  # focused, its text chosen to be replaced
     scan(phone, DOCK_BARCODE)
     phone.locator("#location-hint.scan-hint-ok", has_text="DOCK-2 · receiving").wait_for()
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
     snap(phone, "receive-02-location-scanned")
 
     # 3. Products as the scanner types them; a barcode nobody knows in the middle of the burst.
@@ -97,7 +98,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away_where_suggested(li
 
     # 4. After OK the next scan counts: nothing lost, nothing stuck in the field.
     hold.wait_for(state="hidden")
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
     assert phone.input_value("[data-testid=scan-product]") == ""
     scan(phone, GADGET_BARCODE)
     log.locator("li.ok").nth(2).wait_for()  # answered (a line shows each scan at once, pending)
@@ -109,7 +110,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away_where_suggested(li
     # the page follows every scan.
     phone.get_by_test_id("scan-quantity").fill("4")
     phone.get_by_test_id("scan-quantity").press("Enter")  # goes back to the product box
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
     scan(phone, WIDGET, GADGET_BARCODE, GADGET_BARCODE, GADGET_BARCODE)
     log.locator("li.ok").nth(6).wait_for()
     assert log.locator("li.ok").count() == 7 and log.locator("li.error").count() == 1
@@ -148,7 +149,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away_where_suggested(li
     tasks = {sku: phone.locator(f"[data-testid^=task-][data-sku={sku}][data-status=open]") for sku in (WIDGET, GADGET)}
     suggested = {sku: task.get_by_test_id("suggested").inner_text() for sku, task in tasks.items()}
     assert suggested == {WIDGET: "P-01", GADGET: "B-07"}
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")
     snap(phone, "putaway-01-tasks")
 
     # 8. Source (by its label), product, destination: all of the widgets to their pick face.
@@ -160,7 +161,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away_where_suggested(li
     snap(phone, "putaway-02-widgets-put-away")
 
     # 9. The gadgets, the same way: the focus came back to the first box by itself.
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")
     scan(phone, "dock-2", GADGET, suggested[GADGET])
     putaway_log.locator("li.ok").nth(1).wait_for()
     assert "Put 4 × IN-GADGET (Red gadget) DOCK-2 → B-07. Now 9 at B-07." in putaway_log.locator("li").first.inner_text()
@@ -232,13 +233,13 @@ def test_a_picker_counts_a_location_blind_and_closes_it(live_wms, phone):
     snap(phone, "count-01-to-count")
 
     # 2. The location, scanned into the box that has the focus.
-    assert phone.evaluate("document.activeElement.name") == "location"
+    assert_focus_on(phone, "location")
     scan(phone, "c-01")
     phone.wait_for_url("**/count/*")
     phone.locator("form[data-count-form][data-ready]").wait_for()
     assert phone.get_by_test_id("count-location-code").inner_text() == "C-01"
     assert phone.get_by_test_id("count-expected").count() == 0  # blind: no "the ledger expects" box
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
     assert leaks(phone.content()) == []
     snap(phone, "count-02-location-scanned")
 
@@ -257,7 +258,7 @@ def test_a_picker_counts_a_location_blind_and_closes_it(live_wms, phone):
     phone.get_by_test_id("scan-hold").wait_for()
     scan(phone, "ACK")  # the acknowledge code on the screen: the next scans count again
     phone.get_by_test_id("scan-hold").wait_for(state="hidden")
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
     scan(phone, WIDGET_BARCODE, SPROCKET_BARCODE)
     count_log.locator("li.ok").nth(4).wait_for()
     assert count_log.locator("li.ok").count() == 5 and count_log.locator("li.error").count() == 1

@@ -5,6 +5,7 @@ from app.catalog import create_product
 from app.inventory import adjust_stock, stock_summary
 from app.warehouses import create_location, get_warehouse
 from tests.browser.conftest import sign_in_page
+from tests.support.focus import assert_focus_on
 
 
 def build_floor(app):
@@ -39,19 +40,19 @@ def test_picker_finds_a_product_moves_it_by_scanning_and_sees_the_movement(live_
 
     # Move 2 by scanning: from, product, +1 on quantity, to (Enter confirms).
     phone.goto(f"{server.url}/moves/")
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")
     phone.keyboard.type("A-01\n")
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
     phone.keyboard.type("9300000000011\n")
     assert phone.locator("#product-hint").inner_text() != ""
     phone.locator("#product-hint").filter(has_text="Blue widget").wait_for()
     phone.locator("button[data-step='1']").tap()
-    assert phone.evaluate("document.activeElement.name") == "to_location"
+    assert_focus_on(phone, "to_location")
     phone.keyboard.type("B-01\n")
     ok = phone.locator("#flash [data-testid=flash-ok]")
     ok.wait_for()
     assert "Moved 2 × SKU-1 (Blue widget) A-01 → B-01" in ok.inner_text()
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")
     assert phone.input_value("#quantity") == "1"
 
     # A scanner's fast burst: two whole moves typed with no delay, one after the other.

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests import orders_data as data
 from tests.browser.conftest import sign_in_page
 from tests.conftest import make_app
+from tests.support.focus import assert_focus_on
 from tests.support.processes import start_wms
 
 SECRET = "browser-test-webhook-secret"
@@ -46,7 +47,7 @@ def test_an_order_appears_and_turns_shipped_without_a_reload(live_wms, phone):
     expect(phone.get_by_test_id("count-SHIPPED")).to_have_text("1")
 
     assert search.input_value() == "SO-LIVE"
-    assert phone.evaluate("document.activeElement.name") == "q"
+    assert_focus_on(phone, "q")
     assert phone.evaluate("window.loadedOnce") is True
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 

@@ -30,6 +30,7 @@ from tests.browser.test_inbound_on_a_phone import (
 from tests.browser.test_pages_fit_a_phone import TOO_SMALL
 from tests.conftest import _seed_basics, make_app
 from tests.support.floor import sim_call
+from tests.support.focus import assert_focus_on
 from tests.support.processes import redis_url, start_redis, start_wms, start_worker
 from tests.test_order_events import order_body, send
 
@@ -128,10 +129,6 @@ def problems_on(page, where: str) -> list[str]:
     return found + [f"{where}: {height:.0f} px tall {html}" for html, height in page.evaluate(TOO_SMALL)]
 
 
-def focused(page) -> str | None:
-    return page.evaluate("document.activeElement && document.activeElement.name")
-
-
 def test_a_picker_batch_picks_three_orders_by_scanning_then_packs_one_and_sees_its_label(stack, phone):
     server, app, sim, worker = stack
     job = build_outbound(app, sim)
@@ -164,7 +161,7 @@ def test_a_picker_batch_picks_three_orders_by_scanning_then_packs_one_and_sees_i
     page.wait_for_url(f"{server.url}/picking/{job_id}")
     assert [item.get_attribute("data-testid") for item in page.locator("[data-testid=totes-to-scan] li").all()] == [
         f"tote-{tote_of[number]}" for number in ORDERS]
-    assert focused(page) == "tote"
+    assert_focus_on(page, "tote")
     problems += problems_on(page, "totes to scan")
     snap(page, "outbound-03-job-taken")
 
@@ -174,7 +171,7 @@ def test_a_picker_batch_picks_three_orders_by_scanning_then_packs_one_and_sees_i
     stop = page.get_by_test_id("current-stop")
     assert (stop.get_attribute("data-location"), stop.get_attribute("data-sku"), stop.get_attribute("data-tote")) == (
         "P-01", MUG, tote_of["WEB-1001"])
-    assert focused(page) == "location"
+    assert_focus_on(page, "location")
     problems += problems_on(page, "first stop")
     snap(page, "outbound-04-totes-scanned")
 
@@ -199,7 +196,7 @@ def test_a_picker_batch_picks_three_orders_by_scanning_then_packs_one_and_sees_i
     assert f"pick {MUG} here" in page.get_by_test_id("scan-hold").inner_text()
     page.get_by_test_id("scan-ack").tap()
     page.get_by_test_id("scan-hold").wait_for(state="hidden")
-    assert focused(page) == "sku"
+    assert_focus_on(page, "sku")
     assert page.input_value("[data-testid=pick-location]") == "P-01"
     assert page.input_value("[data-testid=pick-tote]") == tote_of["WEB-1001"]
     problems += problems_on(page, "wrong scan")
@@ -217,13 +214,14 @@ def test_a_picker_batch_picks_three_orders_by_scanning_then_packs_one_and_sees_i
         assert page.get_by_test_id("stop-quantity").inner_text() == str(quantity)
         if page.input_value("[data-testid=pick-location]") != location:
             # A stop at another location: the page cleared the last one and the next scan goes there.
-            assert page.input_value("[data-testid=pick-location]") == "" and focused(page) == "location"
+            assert page.input_value("[data-testid=pick-location]") == ""
+            assert_focus_on(page, "location")
             scan(page, location)
-        assert focused(page) == "sku"
+        assert_focus_on(page, "sku")
         for _ in range(quantity):  # one unit per scan
             same_tote = page.input_value("[data-testid=pick-tote]") == tote
             scan(page, BARCODE[sku])
-            assert focused(page) == "tote"
+            assert_focus_on(page, "tote")
             if same_tote:
                 page.keyboard.press("Enter")
             else:
@@ -258,7 +256,7 @@ def test_a_picker_batch_picks_three_orders_by_scanning_then_packs_one_and_sees_i
     # 6. Packing: the three picked orders wait; the first order's tote scanned opens it.
     page.goto(f"{server.url}/packing/")
     assert page.get_by_test_id("packable-orders").locator("li").count() == 3
-    assert focused(page) == "scan"
+    assert_focus_on(page, "scan")
     problems += problems_on(page, "packing")
     snap(page, "outbound-08-packing")
     scan(page, tote_of["WEB-1001"])
@@ -266,7 +264,7 @@ def test_a_picker_batch_picks_three_orders_by_scanning_then_packs_one_and_sees_i
     assert page.get_by_test_id("totes").inner_text() == tote_of["WEB-1001"]
     assert {row.get_attribute("data-sku"): row.get_attribute("data-units")
             for row in page.get_by_test_id("box-row").all()} == {MUG: "0", TEE: "0"}
-    assert focused(page) == "product"
+    assert_focus_on(page, "product")
     problems += problems_on(page, "pack WEB-1001")
     snap(page, "outbound-09-order-to-pack")
 

@@ -6,6 +6,7 @@ from app.catalog import create_product
 from app.inventory import adjust_stock, stock_summary
 from app.warehouses import create_location, create_warehouse, get_warehouse
 from tests.browser.conftest import sign_in_page
+from tests.support.focus import assert_focus_on
 
 # A thumb's target (as tests/browser/test_pages_fit_a_phone.py): the switcher's select and button.
 THUMB = 44
@@ -43,7 +44,7 @@ def test_a_move_into_quarantine_waits_for_a_reason_then_keeps_it(live_wms, phone
     phone.keyboard.type("A-01\n9300000000011\nQUAR-1\n", delay=0)
     reason = phone.locator("form[data-scan-form] select[name=reason]")
     reason.wait_for()
-    assert phone.evaluate("document.activeElement.name") == "reason"
+    assert_focus_on(phone, "reason")
     assert phone.locator("#move-log li").count() == 0
     assert stock(app) == ({"A-01": 10}, 10)
 

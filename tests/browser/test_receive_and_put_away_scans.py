@@ -11,6 +11,7 @@ from app.inventory import stock_summary
 from app.models import PutawayTask, ReceivingException
 from app.warehouses import create_location, get_warehouse
 from tests.browser.conftest import PHONE, sign_in_page
+from tests.support.focus import assert_focus_on
 
 
 def build_floor(app):
@@ -42,7 +43,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away(live_wms, phone):
     phone.get_by_test_id("open-po-PO-7").tap()
     phone.wait_for_url("**/receiving/po/PO-7")
     assert phone.input_value("[data-testid=receiving-location]") == "DOCK"  # the first receiving location
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
 
     # A burst: three widgets, a barcode nobody knows, a gadget, a product not on the PO, a widget.
     # The unknown barcode is refused and holds what was scanned after it: not applied, shown as such.
@@ -57,7 +58,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away(live_wms, phone):
     assert "0000000000000" in hold.inner_text()
     phone.get_by_test_id("scan-ack").tap()
     hold.wait_for(state="hidden")
-    assert phone.evaluate("document.activeElement.name") == "product"
+    assert_focus_on(phone, "product")
 
     # Scanned again after OK: the gadget, the product not on the PO (refused: held again), then OK
     # by scanning the ACK code, and the widget.
@@ -109,7 +110,7 @@ def test_a_picker_receives_a_po_by_scanning_then_puts_it_away(live_wms, phone):
     assert widget_task.get_by_test_id("suggested").inner_text() == "A-01"
     widget_task.get_by_role("link", name="Put away").tap()
     phone.get_by_test_id("chosen-task").wait_for()
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")
     phone.keyboard.type("DOCK\n9300000000011\nA-01\n", delay=0)
     putaway_log = phone.get_by_test_id("putaway-log")
     putaway_log.locator("li.ok").first.wait_for()

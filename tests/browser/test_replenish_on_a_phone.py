@@ -7,6 +7,7 @@ from app.catalog import create_product
 from app.inventory import adjust_stock, stock_summary
 from app.warehouses import create_location, get_warehouse
 from tests.browser.conftest import sign_in_page
+from tests.support.focus import assert_focus_on
 
 
 def build_floor(app):
@@ -45,13 +46,13 @@ def test_picker_fills_a_pick_face_by_scanning_and_goes_on_to_the_next_task(live_
     tasks.first.click()
     phone.locator("form[data-scanner][data-ready]").wait_for()
 
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")
     assert phone.input_value("#quantity") == "20"
     # A wrong product: the hint says so at once; confirmed anyway, it is refused (under its field and
     # in the log, on a red line at the top) and nothing more is applied until OK.
     phone.keyboard.type("S-01\nSKU-2\n", delay=0)
     phone.locator("#product-hint.scan-hint-error").filter(has_text="this task is for SKU-1").wait_for()
-    assert phone.evaluate("document.activeElement.name") == "quantity"
+    assert_focus_on(phone, "quantity")
     phone.keyboard.type("20\nP-01\n", delay=0)
     refused = phone.locator("#product-error")
     refused.wait_for()
@@ -62,7 +63,7 @@ def test_picker_fills_a_pick_face_by_scanning_and_goes_on_to_the_next_task(live_
     assert on_hand(app, "SKU-1") == {"S-01": 50}
     phone.get_by_test_id("scan-ack").tap()
     phone.get_by_test_id("scan-hold").wait_for(state="hidden")
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")
     assert phone.input_value("#quantity") == "20"  # the task's quantity again
 
     # The right product: one burst of scans, and the task is done.

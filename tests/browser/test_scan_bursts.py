@@ -27,6 +27,7 @@ from app.warehouses import create_location, get_warehouse
 from tests.browser.conftest import PHONE, sign_in_page
 from tests.browser.test_inbound_on_a_phone import artifacts
 from tests.conftest import _seed_basics, make_app
+from tests.support.focus import assert_focus_on
 from tests.support.processes import start_wms
 
 DELAY_MS = 150  # every POST waits this long: the scans outrun the answers
@@ -270,7 +271,7 @@ def pick_page(app, server, page):
     seen = watch_posts(page, rf"/picking/{job_id}/pick$")
     page.goto(f"{server.url}/picking/{job_id}")
     page.locator("form[data-scanner][data-ready]").wait_for()
-    assert page.evaluate("document.activeElement.name") == "location"
+    assert_focus_on(page, "location")
     # The first pick: location, product, tote; then each unit's barcode and Enter on the tote kept.
     burst(page, ["PK-01", "PK-SKU", "PK-T1"] + ["PK-SKU", ""] * (SCANS - 1))
     settle(page)
@@ -350,7 +351,7 @@ def test_after_a_refusal_the_next_scans_are_held_until_the_picker_says_ok(slow_w
     assert log.locator("li[data-held]").count() == min(held + 1, 9)
     burst(phone, ["ACK"])
     hold.wait_for(state="hidden")
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")
     burst(phone, ["HD-A", "HD-SKU", "HD-B"])
     settle(phone)
     assert movements(app, "HD-SKU", "transfer") == [("HD-A", "HD-B", 1)]
@@ -467,7 +468,7 @@ def test_the_camera_reads_barcodes_with_the_vendored_reader_fetched_only_when_as
     phone.get_by_test_id("scan-camera").tap()
     phone.locator("[data-camera-status]").filter(has_text="No camera").wait_for()
     phone.get_by_label("1 · From location").focus()
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")
 
 
 def tabbed(page, *scans: str) -> None:
@@ -499,8 +500,8 @@ def test_a_scanner_that_ends_each_scan_with_tab_is_read_as_it_is_with_enter(slow
     phone.goto(f"{server.url}/moves/")
     phone.locator("form[data-scanner][data-ready]").wait_for()
     tabbed(phone, "TB-A", "TB-SKU")
-    assert phone.evaluate("document.activeElement.name") == "to_location"  # product's data-next, not quantity
+    assert_focus_on(phone, "to_location")  # product's data-next, not quantity
     tabbed(phone, "TB-B", "TB-A", "TB-SKU", "TB-B")
     settle(phone)
     assert movements(app, "TB-SKU", "transfer") == [("TB-A", "TB-B", 1)] * 2
-    assert phone.evaluate("document.activeElement.name") == "from_location"
+    assert_focus_on(phone, "from_location")

@@ -122,9 +122,6 @@ class Day:
         snap(self.page, f"qa/{self.role}/{self.device.name}/{number:02d}-{step}")
         self.taken.append(step)
 
-    def focused(self) -> str | None:
-        return self.page.evaluate("document.activeElement && document.activeElement.name")
-
 
 @pytest.fixture
 def day(qa_stack, device):

@@ -15,6 +15,7 @@ from app.outbound import labels, packing, picking, routing
 from app.warehouses import create_location, get_warehouse
 from tests.browser.qa.conftest import TAGS, ean13
 from tests.support.floor import ledger_is_clean, movements, on_hand, scan, sim_call
+from tests.support.focus import assert_focus_on
 from tests.test_order_events import order_body, send
 
 NAMES = {"MUG": "Enamel mug", "TEE": "Cotton tee", "CAP": "Wool cap", "BOLT": "Steel bolt"}
@@ -116,18 +117,18 @@ def test_a_picker_moves_stock_by_scanning(qa_stack, floor, day, device):
     walk = day("picker", 10)
     page = walk.page
     page.goto(f"{walk.url}/moves/")
-    assert walk.focused() == "from_location"
+    assert_focus_on(page, "from_location")
     walk.shot("move-page")
     scan(page, f.shelf[1], f.barcode["MUG"])
     page.locator("#product-hint").filter(has_text=NAMES["MUG"]).wait_for()
     page.locator("button[data-step='1']").tap()  # 1 -> 2
-    assert walk.focused() == "to_location"
+    assert_focus_on(page, "to_location")
     walk.shot("move-scanned")
     scan(page, f.shelf[2])
     ok = page.locator("#flash [data-testid=flash-ok]")
     ok.wait_for()
     assert f"Moved 2 × {f.sku['MUG']} ({NAMES['MUG']}) {f.shelf[1]} → {f.shelf[2]}" in ok.inner_text()
-    assert walk.focused() == "from_location"
+    assert_focus_on(page, "from_location")
     walk.shot("moved")
     mugs = on_hand(app, f.sku["MUG"])
     assert (mugs[f.shelf[1]], mugs[f.shelf[2]]) == (18, 2)
@@ -143,7 +144,7 @@ def test_a_picker_receives_a_po_by_scanning_and_puts_it_away(qa_stack, floor, da
     page = walk.page
 
     page.goto(f"{walk.url}/receiving/")
-    assert walk.focused() == "po"
+    assert_focus_on(page, "po")
     walk.shot("receiving")
     scan(page, f.po.lower())
     page.wait_for_url(f"**/receiving/po/{f.po}")
@@ -151,7 +152,7 @@ def test_a_picker_receives_a_po_by_scanning_and_puts_it_away(qa_stack, floor, da
     page.get_by_test_id("receiving-location").select_text()
     scan(page, f.dock)
     page.locator("#location-hint.scan-hint-ok", has_text=f"{f.dock} · receiving").wait_for()
-    assert walk.focused() == "product"
+    assert_focus_on(page, "product")
     scan(page, *[f.barcode["TEE"]] * 4)
     log = page.get_by_test_id("scan-log")
     log.locator("li.ok").nth(3).wait_for()
@@ -176,7 +177,7 @@ def test_a_picker_receives_a_po_by_scanning_and_puts_it_away(qa_stack, floor, da
     task = page.locator(f"[data-testid^=task-][data-sku={tee}][data-status=open]")
     suggested = task.get_by_test_id("suggested").inner_text()
     assert suggested == f.shelf[4]  # the empty shelf in the dock's zone
-    assert walk.focused() == "from_location"
+    assert_focus_on(page, "from_location")
     walk.shot("putaway-task")
     before = on_hand(app, tee).get(suggested, 0)
     scan(page, f.dock, f.barcode["TEE"], suggested)
@@ -199,7 +200,7 @@ def test_a_picker_counts_a_location_blind(qa_stack, floor, day, device):
     page.goto(f"{walk.url}/count/")
     assert f.count_at in [item.get_attribute("data-location") for item in page.get_by_test_id("count-location").all()]
     walk.shot("to-count")
-    assert walk.focused() == "location"
+    assert_focus_on(page, "location")
     scan(page, f.count_at.lower())
     page.wait_for_url("**/count/*")
     page.locator("form[data-count-form][data-ready]").wait_for()
@@ -238,7 +239,8 @@ def test_a_picker_fills_a_pick_face_from_its_replenishment_task(qa_stack, floor,
     walk.shot("tasks")
     task.click()
     page.locator("form[data-scanner][data-ready]").wait_for()
-    assert walk.focused() == "from_location" and page.input_value("#quantity") == "8"
+    assert_focus_on(page, "from_location")
+    assert page.input_value("#quantity") == "8"
     walk.shot("task-opened")
     scan(page, f.shelf[3], f.barcode["BOLT"])
     page.keyboard.press("Enter")  # the task's quantity as it is
@@ -267,7 +269,7 @@ def test_a_picker_batch_picks_two_orders_and_packs_one_with_its_label(qa_stack, 
     walk.shot("pick-jobs")
     page.get_by_test_id(f"take-{job_id}").tap()
     page.wait_for_url(f"{walk.url}/picking/{job_id}")
-    assert walk.focused() == "tote"
+    assert_focus_on(page, "tote")
     walk.shot("job-taken")
     scan(page, *(tote_of[number] for number in f.orders))
     page.get_by_test_id("pick-form").wait_for()
@@ -282,7 +284,7 @@ def test_a_picker_batch_picks_two_orders_and_packs_one_with_its_label(qa_stack, 
                 stop.get_attribute("data-tote")) == (location, sku, tote)
         if page.input_value("[data-testid=pick-location]") != location:
             scan(page, location)
-        assert walk.focused() == "sku"
+        assert_focus_on(page, "sku")
         key = sku.split("-", 1)[1]
         for _ in range(quantity):
             same_tote = page.input_value("[data-testid=pick-tote]") == tote
@@ -307,11 +309,11 @@ def test_a_picker_batch_picks_two_orders_and_packs_one_with_its_label(qa_stack, 
 
     # Pack the first order: its tote scanned, its items, a box, Pack and print, the label.
     page.goto(f"{walk.url}/packing/")
-    assert walk.focused() == "scan"
+    assert_focus_on(page, "scan")
     walk.shot("packing")
     scan(page, tote_of[first])
     page.wait_for_url(f"{walk.url}/packing/{first}")
-    assert walk.focused() == "product"
+    assert_focus_on(page, "product")
     scan(page, f.barcode["MUG"], f.barcode["TEE"])
     page.get_by_test_id("scan-log").locator("li.ok").nth(1).wait_for()
     page.locator(f"[data-testid=box-row][data-sku={f.sku['TEE']}][data-units='1']").wait_for()
