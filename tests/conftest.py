@@ -19,6 +19,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
+from werkzeug.security import generate_password_hash
 
 from app import accounts, create_app, db
 from app.accounts import create_token, create_user
@@ -31,7 +32,7 @@ PASSWORD = "correct-horse-battery"
 DEFAULT_TEST_DATABASE = os.environ.get("WMS_TEST_DATABASE", "sqlite")
 assert DEFAULT_TEST_DATABASE in ("sqlite", "postgres"), "WMS_TEST_DATABASE is sqlite or postgres"
 ROLES = ("picker", "manager", "admin")
-_REAL_HASH_PASSWORD = accounts.hash_password
+TEST_SCRYPT = "scrypt:1024:8:1"  # N, r, p: see _hash_once
 
 
 # The longest test files first: scripts/test.sh runs two files at a time, and a long file collected
@@ -183,9 +184,9 @@ def any_db_app(database_url):
 
 
 def _seed_basics():
-    """A default warehouse and one user per role. The users' password is hashed once per test
-    process (scrypt takes about 0.2 s by design, and most tests seed three users): the same real
-    hash, salt and all, so signing in still checks it the production way."""
+    """A default warehouse and one user per role. Their password is hashed once per test process,
+    with scrypt at a test's cost (`_hash_once`), so that signing in still takes the production
+    path (check_password_hash reads the cost from the stored hash) without scrypt's 0.1 s a try."""
 
     def seed(session):
         create_warehouse(session, code="MAIN", name="Main warehouse")
@@ -198,7 +199,10 @@ def _seed_basics():
 
 @functools.cache
 def _hash_once(password: str) -> str:
-    return _REAL_HASH_PASSWORD(password)
+    """scrypt with N = 2**10 instead of werkzeug's 2**15 (about 100 ms a check here): a test signs
+    in 1,000s of times, and what a check costs is not what it proves. Users made by
+    accounts.create_user outside `_seed_basics` get the production cost (tests/test_auth.py)."""
+    return generate_password_hash(password, method=TEST_SCRYPT)
 
 
 @pytest.fixture

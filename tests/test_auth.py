@@ -2,15 +2,18 @@
 from sqlmodel import select
 
 from app import db
+from app.accounts import create_user
 from app.models import User
 from tests.conftest import PASSWORD, make_app
 
 
-def test_passwords_are_stored_as_scrypt_hashes_never_in_clear(app):
+def test_passwords_are_stored_as_scrypt_hashes_never_in_clear(app, client):
+    db.atomic(create_user, username="new-picker", password=PASSWORD, role="picker")
     with db.reading() as session:
-        user = session.exec(select(User).where(User.username == "picker")).one()
-    assert user.password_hash.startswith("scrypt:")
+        user = session.exec(select(User).where(User.username == "new-picker")).one()
+    assert user.password_hash.startswith("scrypt:32768:8:1$")  # werkzeug's cost, not the tests' seeded one
     assert PASSWORD not in user.password_hash
+    assert client.post("/login", data={"username": "new-picker", "password": PASSWORD}).status_code == 302
 
 
 def test_wrong_password_is_refused_with_a_message_and_no_session(client):
