@@ -183,26 +183,29 @@ def any_db_app(database_url):
     app.extensions["wms.engine"].dispose()
 
 
-def _seed_basics():
+def _seed_basics(*, production_cost: bool = False):
     """A default warehouse and one user per role. Their password is hashed once per test process,
     with scrypt at a test's cost (`_hash_once`), so that signing in still takes the production
-    path (check_password_hash reads the cost from the stored hash) without scrypt's 0.1 s a try."""
+    path (check_password_hash reads the cost from the stored hash) without scrypt's 0.1 s a try.
+    `production_cost` hashes at werkzeug's own cost, for a test whose sign-ins must take as long as
+    real ones (tests/test_sign_in_limit.py: ten at once spread over gunicorn's workers)."""
 
     def seed(session):
         create_warehouse(session, code="MAIN", name="Main warehouse")
         for role in ROLES:
             create_user(session, username=role, password=PASSWORD, role=role)
 
-    with patch.object(accounts, "hash_password", _hash_once):
+    method = "scrypt" if production_cost else TEST_SCRYPT
+    with patch.object(accounts, "hash_password", functools.partial(_hash_once, method=method)):
         db.atomic(seed)
 
 
 @functools.cache
-def _hash_once(password: str) -> str:
-    """scrypt with N = 2**10 instead of werkzeug's 2**15 (about 100 ms a check here): a test signs
-    in 1,000s of times, and what a check costs is not what it proves. Users made by
+def _hash_once(password: str, method: str) -> str:
+    """TEST_SCRYPT is scrypt with N = 2**10 instead of werkzeug's 2**15 (about 100 ms a check here):
+    tests sign in 1,000s of times, and what a check costs is not what they prove. Users made by
     accounts.create_user outside `_seed_basics` get the production cost (tests/test_auth.py)."""
-    return generate_password_hash(password, method=TEST_SCRYPT)
+    return generate_password_hash(password, method=method)
 
 
 @pytest.fixture

@@ -284,10 +284,12 @@ def test_any_key_a_client_can_cause_is_stored(storage):
 
 @pytest.fixture
 def users_database(sqlite_url):
-    """A migrated SQLite database with the standard users, for servers started by the test."""
+    """A migrated SQLite database with the standard users, for servers started by the test. Their
+    passwords are hashed at the production cost: a sign-in takes as long as a real one, so ten
+    at once overlap and gunicorn's workers share them."""
     app = make_app(sqlite_url)
     with app.app_context():
-        _seed_basics()
+        _seed_basics(production_cost=True)
     app.extensions["wms.engine"].dispose()
     return sqlite_url
 
