@@ -32,6 +32,7 @@ PASSWORD = "correct-horse-battery"
 DEFAULT_TEST_DATABASE = os.environ.get("WMS_TEST_DATABASE", "sqlite")
 assert DEFAULT_TEST_DATABASE in ("sqlite", "postgres"), "WMS_TEST_DATABASE is sqlite or postgres"
 ROLES = ("picker", "manager", "admin")
+_REAL_HASH_PASSWORD = accounts.hash_password
 TEST_SCRYPT = "scrypt:1024:8:1"  # N, r, p: see _hash_once
 
 
@@ -195,17 +196,19 @@ def _seed_basics(*, production_cost: bool = False):
         for role in ROLES:
             create_user(session, username=role, password=PASSWORD, role=role)
 
-    method = "scrypt" if production_cost else TEST_SCRYPT
-    with patch.object(accounts, "hash_password", functools.partial(_hash_once, method=method)):
+    with patch.object(accounts, "hash_password", functools.partial(_hash_once, production_cost=production_cost)):
         db.atomic(seed)
 
 
 @functools.cache
-def _hash_once(password: str, method: str) -> str:
+def _hash_once(password: str, production_cost: bool) -> str:
     """TEST_SCRYPT is scrypt with N = 2**10 instead of werkzeug's 2**15 (about 100 ms a check here):
     tests sign in 1,000s of times, and what a check costs is not what they prove. Users made by
-    accounts.create_user outside `_seed_basics` get the production cost (tests/test_auth.py)."""
-    return generate_password_hash(password, method=method)
+    accounts.create_user outside `_seed_basics` get the production cost (tests/test_auth.py), and
+    `production_cost` asks accounts.hash_password itself, whatever it uses."""
+    if production_cost:
+        return _REAL_HASH_PASSWORD(password)
+    return generate_password_hash(password, method=TEST_SCRYPT)
 
 
 @pytest.fixture
